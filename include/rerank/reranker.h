@@ -1,0 +1,72 @@
+// The one interface every reranker implements, whatever its paradigm (cross-encoder, LLM
+// pointwise, listwise, pairwise, setwise, embedding, learning-to-rank). A new method is one new
+// file in src/rerank/ with a RerankerRegistration; nothing else changes.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rerank/types.h"
+
+namespace rerank {
+
+// What a rerank call cost. FLOPs are estimated from the model's shape (2 x parameters x tokens
+// plus attention), so they compare across machines.
+struct RerankCost {
+  std::uint64_t model_calls = 0;      // logical requests to the model (a window, a comparison, a pair)
+  std::uint64_t forward_passes = 0;   // llama_decode calls
+  std::uint64_t prompt_tokens = 0;    // tokens evaluated
+  std::uint64_t cached_tokens = 0;    // prompt tokens served from a reused KV prefix instead
+  std::uint64_t generated_tokens = 0;
+  double flops = 0.0;
+
+  RerankCost& operator+=(const RerankCost& o) {
+    model_calls += o.model_calls;
+    forward_passes += o.forward_passes;
+    prompt_tokens += o.prompt_tokens;
+    cached_tokens += o.cached_tokens;
+    generated_tokens += o.generated_tokens;
+    flops += o.flops;
+    return *this;
+  }
+};
+
+struct RerankResult {
+  std::vector<ScoredDoc> ranking;  // every candidate exactly once, best first
+  RerankCost cost;
+};
+
+// Options as name=value strings (from the CLI, the server or code); each reranker reads the ones it
+// understands and rejects unknown ones with an error naming them.
+struct RerankerOptions {
+  std::string model_path;
+  int threads = 0;  // 0: all cores
+  std::map<std::string, std::string> params;
+};
+
+class Reranker {
+ public:
+  virtual ~Reranker() = default;
+  virtual std::string name() const = 0;
+  // Reranks every query's candidates. Taking many queries at once lets an implementation batch
+  // and schedule across queries; results are in the order of `batch`.
+  virtual std::vector<RerankResult> rerank(const std::vector<CandidateList>& batch) = 0;
+};
+
+using RerankerFactory = std::function<std::unique_ptr<Reranker>(const RerankerOptions&)>;
+
+// Registry of strategies by name ("pointwise", "listwise", ...).
+void register_reranker(const std::string& name, RerankerFactory factory);
+std::unique_ptr<Reranker> make_reranker(const std::string& name, const RerankerOptions& options);
+std::vector<std::string> reranker_names();
+
+struct RerankerRegistration {
+  RerankerRegistration(const std::string& name, RerankerFactory factory) {
+    register_reranker(name, std::move(factory));
+  }
+};
+
+}  // namespace rerank

@@ -1,0 +1,38 @@
+// A model's tokenizer, loaded from a GGUF through llama.cpp (vocabulary only, no weights).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct llama_model;
+struct llama_vocab;
+
+namespace rerank {
+
+class Tokenizer {
+ public:
+  // Throws rerank::Error naming the file when it is missing or not a loadable GGUF vocabulary.
+  static Tokenizer load(const std::string& gguf_path);
+
+  // add_special: the model's BOS/CLS...SEP framing; parse_special: "<|im_start|>"-like text
+  // becomes its special token instead of being split into pieces.
+  std::vector<std::int32_t> tokenize(std::string_view text, bool add_special, bool parse_special) const;
+  std::string token_text(std::int32_t id) const;
+  std::int32_t vocab_size() const;
+
+  const llama_vocab* vocab() const;
+
+ private:
+  struct ModelDeleter {
+    void operator()(llama_model* m) const;
+  };
+  std::shared_ptr<llama_model> model_;
+};
+
+// llama.cpp's global state: the backend is initialised once and its logging routed to stderr only
+// when RERANK_LLAMA_LOG is set (llama.cpp is chatty by default).
+void ensure_llama_backend();
+
+}  // namespace rerank

@@ -1,0 +1,49 @@
+// The data that flows between the stages: documents, queries, judgements, ranked lists.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace rerank {
+
+struct Document {
+  std::string id;
+  std::string title;
+  std::string text;
+};
+
+struct Query {
+  std::string id;
+  std::string text;
+};
+
+// Relevance judgements: query id -> document id -> grade. Negative grades are judged non-relevant.
+using Qrels = std::map<std::string, std::unordered_map<std::string, int>>;
+
+struct ScoredDoc {
+  std::string doc_id;
+  double score = 0.0;
+};
+
+// A ranked list per query, best first. Query order is kept as std::map (sorted ids), as TREC runs are.
+struct Run {
+  std::map<std::string, std::vector<ScoredDoc>> by_query;
+  std::string tag = "rerank";
+};
+
+// One query with the candidate documents to rerank (the JSONL candidates format, docs/formats.md).
+struct Candidate {
+  std::string doc_id;
+  std::string title;
+  std::string text;
+  double score = 0.0;  // first-stage score
+};
+
+struct CandidateList {
+  Query query;
+  std::vector<Candidate> candidates;
+};
+
+}  // namespace rerank

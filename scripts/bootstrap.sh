@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Installs everything rerank.cpp needs on Debian 12 and builds llama.cpp once into a cache.
+# Idempotent: a second run checks and returns in a few seconds.
+#
+#   LLAMA_CPP_DIR=/path/to/llama.cpp  build against your own checkout instead of the npm bundle
+#   RERANK_CACHE=/path                cache root (default ~/.cache/rerank.cpp)
+#   RERANK_LLAMA_SERVER=1             also build llama-server (benchmarks only; ~8 min)
+#
+# Prints nothing on stdout but the final line "LLAMA_PREFIX=... LLAMA_SOURCE=..." so callers can eval it.
+set -euo pipefail
+
+NODE_LLAMA_CPP_VERSION=3.22.1
+CACHE=${RERANK_CACHE:-$HOME/.cache/rerank.cpp}
+log() { echo "[bootstrap] $*" >&2; }
+
+# --- Debian packages -------------------------------------------------------
+PACKAGES=(build-essential cmake ninja-build git pkg-config
+          libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
+          libcpp-httplib-dev libstemmer-dev libicu-dev libxapian-dev libssl-dev zlib1g-dev)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# npm comes with nodejs from some repositories (which then conflicts with Debian's npm).
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq >&2
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+# --- llama.cpp source --------------------------------------------------------
+mkdir -p "$CACHE"
+if [ -n "${LLAMA_CPP_DIR:-}" ]; then
+  SRC=$(cd "$LLAMA_CPP_DIR" && pwd)
+  [ -f "$SRC/include/llama.h" ] || { log "LLAMA_CPP_DIR=$SRC has no include/llama.h"; exit 1; }
+  COMMIT=$(git -C "$SRC" rev-parse HEAD 2>/dev/null || echo "local-$(echo "$SRC" | md5sum | cut -c1-12)")
+else
+  SRC="$CACHE/llama-src-npm-$NODE_LLAMA_CPP_VERSION"
+  if [ ! -f "$SRC/.complete" ]; then
+    log "fetching llama.cpp from npm node-llama-cpp@$NODE_LLAMA_CPP_VERSION"
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    (cd "$tmp" && npm pack --silent "node-llama-cpp@$NODE_LLAMA_CPP_VERSION" >/dev/null)
+    tar -xzf "$tmp"/node-llama-cpp-*.tgz -C "$tmp" package/llama/gitRelease.bundle
+    rm -rf "$SRC"
+    git clone -q "$tmp/package/llama/gitRelease.bundle" "$SRC" 2>/dev/null
+    touch "$SRC/.complete"
+  fi
+  COMMIT=$(git -C "$SRC" rev-parse HEAD)
+fi
+
+# --- llama.cpp libraries (llama + ggml, CPU, Release) ---------------------------
+PREFIX="$CACHE/llama-${COMMIT:0:12}"
+if [ ! -f "$PREFIX/.complete" ]; then
+  log "building llama.cpp ${COMMIT:0:12} libraries into $PREFIX (about 3 minutes)"
+  B="$CACHE/build-llama-${COMMIT:0:12}"
+  rm -rf "$B" "$PREFIX"
+  cmake -S "$SRC" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
+        -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DGGML_NATIVE=ON -DGGML_OPENMP=ON \
+        -DLLAMA_BUILD_COMMON=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+        -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF \
+        -DLLAMA_CURL=OFF -DCMAKE_INSTALL_PREFIX="$PREFIX" >&2
+  cmake --build "$B" -j"$(nproc)" >&2
+  cmake --install "$B" >&2
+  echo "$SRC" > "$PREFIX/source-dir"
+  rm -rf "$B"
+  touch "$PREFIX/.complete"
+fi
+
+# --- llama-server (benchmarks only) --------------------------------------------
+if [ "${RERANK_LLAMA_SERVER:-0}" = 1 ]; then
+  SPREFIX="$CACHE/llama-server-${COMMIT:0:12}"
+  if [ ! -f "$SPREFIX/.complete" ]; then
+    log "building llama-server ${COMMIT:0:12} (about 8 minutes, benchmarks only)"
+    B="$CACHE/build-server-${COMMIT:0:12}"
+    rm -rf "$B"
+    cmake -S "$SRC" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
+          -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_CURL=OFF \
+          -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON >&2
+    cmake --build "$B" -j"$(nproc)" --target llama-server >&2
+    mkdir -p "$SPREFIX/bin"
+    cp "$B"/bin/llama-server "$SPREFIX/bin/"
+    cp -P "$B"/bin/*.so* "$SPREFIX/bin/" 2>/dev/null || true
+    rm -rf "$B"
+    touch "$SPREFIX/.complete"
+  fi
+fi
+
+echo "LLAMA_PREFIX=$PREFIX LLAMA_SOURCE=$SRC"
