@@ -15,12 +15,16 @@ class Tokenizer {
  public:
   // Throws rerank::Error naming the file when it is missing or not a loadable GGUF vocabulary.
   static Tokenizer load(const std::string& gguf_path);
+  // The tokenizer of a model already loaded with its weights (shares ownership of it).
+  static Tokenizer from_model(std::shared_ptr<llama_model> model);
 
   // add_special: the model's BOS/CLS...SEP framing; parse_special: "<|im_start|>"-like text
   // becomes its special token instead of being split into pieces.
   std::vector<std::int32_t> tokenize(std::string_view text, bool add_special, bool parse_special) const;
   std::string token_text(std::int32_t id) const;
   std::int32_t vocab_size() const;
+  // The id of `text` when it is exactly one token (no special framing), else -1.
+  std::int32_t single_token(std::string_view text) const;
 
   const llama_vocab* vocab() const;
 

@@ -40,6 +40,17 @@ Tokenizer Tokenizer::load(const std::string& gguf_path) {
   return t;
 }
 
+Tokenizer Tokenizer::from_model(std::shared_ptr<llama_model> model) {
+  Tokenizer t;
+  t.model_ = std::move(model);
+  return t;
+}
+
+std::int32_t Tokenizer::single_token(std::string_view text) const {
+  const auto ids = tokenize(text, /*add_special=*/false, /*parse_special=*/false);
+  return ids.size() == 1 ? ids[0] : -1;
+}
+
 const llama_vocab* Tokenizer::vocab() const { return llama_model_get_vocab(model_.get()); }
 
 std::int32_t Tokenizer::vocab_size() const { return llama_vocab_n_tokens(vocab()); }

@@ -1,0 +1,48 @@
+// Cross-encoder runtime: scores framed token sequences ([CLS] query [SEP] doc [SEP], or a model's
+// rerank template) with the model's classification head, many sequences per forward pass.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "rerank/model.h"
+#include "rerank/reranker.h"
+
+struct llama_context;
+
+namespace rerank {
+
+class CrossEncoder {
+ public:
+  // Throws rerank::Error when the model is not a cross-encoder.
+  CrossEncoder(std::shared_ptr<const Model> model, RuntimeOptions options);
+  ~CrossEncoder();
+  CrossEncoder(const CrossEncoder&) = delete;
+  CrossEncoder& operator=(const CrossEncoder&) = delete;
+
+  // The longest sequence one forward pass can take (the model's trained context, the batch budget).
+  int max_sequence_tokens() const;
+
+  // The head's first output for each sequence, index-aligned with `sequences`. Sequences are
+  // sorted by length and packed into forward passes of at most batch_tokens tokens and
+  // max_sequences sequences; each is evaluated whole, as its own sequence, so its score does not
+  // depend on its batch-mates. Adds passes, tokens and FLOPs to `cost` when given.
+  std::vector<float> score(const std::vector<std::vector<std::int32_t>>& sequences,
+                           RerankCost* cost = nullptr);
+
+  const Model& model() const { return *model_; }
+
+ private:
+  std::shared_ptr<const Model> model_;
+  RuntimeOptions options_;
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Order in which to evaluate sequences: by length, ties by index (deterministic), then cut into
+// groups of at most `max_tokens` tokens and `max_sequences` members. A sequence longer than
+// `max_tokens` forms a group of its own. Shared by the runtimes.
+std::vector<std::vector<std::size_t>> pack_by_length(const std::vector<std::size_t>& lengths,
+                                                     std::size_t max_tokens, std::size_t max_sequences);
+
+}  // namespace rerank

@@ -1,0 +1,38 @@
+// Text embeddings from a GGUF model, for the embedding-based strategies (embedding, E2Rank).
+// Pooling follows the model's metadata ({arch}.pooling_type: mean, CLS or last token); a decoder
+// without pooling metadata (Qwen3-Embedding style) is pooled at its last token, after an appended
+// end-of-text token as Qwen3-Embedding does.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rerank/model.h"
+#include "rerank/reranker.h"
+
+namespace rerank {
+
+class EmbeddingModel {
+ public:
+  // Throws rerank::Error when the model has a ranking head (it scores pairs, it does not embed).
+  EmbeddingModel(std::shared_ptr<const Model> model, RuntimeOptions options);
+  ~EmbeddingModel();
+  EmbeddingModel(const EmbeddingModel&) = delete;
+  EmbeddingModel& operator=(const EmbeddingModel&) = delete;
+
+  // One vector per text. costs[i] receives the cost of text i (a forward pass shared by several
+  // texts is counted on the first of them).
+  std::vector<std::vector<float>> embed(const std::vector<std::string>& texts, std::vector<RerankCost>* costs = nullptr);
+
+  // "mean", "cls", "last" (pooled by llama.cpp) or "last-token" (decoder without pooling metadata).
+  const std::string& pooling() const { return pooling_; }
+
+ private:
+  std::shared_ptr<const Model> model_;
+  RuntimeOptions options_;
+  std::string pooling_;
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace rerank

@@ -1,0 +1,88 @@
+// A GGUF model loaded through llama.cpp, classified by how it can rerank: an encoder with a
+// classification head (cross-encoder, rank pooling) or a decoder language model (yes/no prompts,
+// listwise, pairwise... strategies). The weights are loaded once and shared by every runtime
+// (CrossEncoder, LanguageModel) built on the model.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rerank/tokenizer.h"
+
+struct llama_model;
+
+namespace rerank {
+
+enum class ModelKind {
+  CrossEncoder,  // rank pooling + classification head: score = the head's output
+  DecoderLM,     // causal language model: scores come from next-token logits
+};
+
+std::string to_string(ModelKind kind);
+
+// How a runtime drives llama.cpp. Every decode holds at most `batch_tokens` tokens and
+// `max_sequences` sequences (llama.cpp allows 256); larger inputs are split automatically.
+struct RuntimeOptions {
+  int threads = 0;            // 0: all cores
+  int batch_tokens = 1024;    // token budget of one forward pass (llama.cpp n_batch = n_ubatch)
+  int max_sequences = 64;     // sequences packed into one forward pass
+  int context_tokens = 1024;  // longest prompt (decoder: prefix + continuation) the KV cache must hold
+  // llama.cpp's flash attention: faster on long batches, but its CPU kernels make a score depend on
+  // the batch by up to ~5e-4, so it is off unless batch invariance may be traded for speed.
+  bool flash_attention = false;
+  // Start every sequence at a multiple of 64 tokens in its forward pass (padding the gaps), so that
+  // its score is bit-for-bit independent of its batch-mates. Costs up to 63 padding tokens per
+  // sequence; without it scores still agree within ~1e-5.
+  bool align_sequences = true;
+};
+
+struct ModelInfo {
+  std::string path;
+  std::string arch;  // general.architecture, e.g. "bert", "qwen3"
+  std::string name;  // general.name (may be empty)
+  ModelKind kind = ModelKind::CrossEncoder;
+  bool causal = true;                     // causal attention ({arch}.attention.causal)
+  bool rank_head = false;                 // pooling type RANK with a classification head
+  std::vector<std::string> class_labels;  // classifier output labels (may be empty)
+  std::string rerank_template;            // tokenizer.chat_template.rerank ("" when absent)
+  std::int32_t n_ctx_train = 0;
+  std::int32_t n_embd = 0;
+  std::int32_t n_layer = 0;
+  std::int32_t n_head = 0;
+  std::int32_t n_head_kv = 0;
+  std::int32_t head_dim = 0;  // key length per head
+  std::int32_t n_vocab = 0;
+  std::uint64_t n_params = 0;
+};
+
+// Checks, before llama.cpp sees the file (it may abort on some malformed inputs), that `path` is a
+// readable GGUF file whose header, metadata and tensor table parse and whose tensor data lies
+// within the file. Throws rerank::Error naming the file and the problem.
+void validate_gguf_file(const std::string& path);
+
+class Model {
+ public:
+  // Validates and loads the file. Throws rerank::Error for missing, corrupt or truncated files and
+  // for models that cannot rerank (e.g. an embedding model without a head, an encoder-decoder).
+  static std::shared_ptr<const Model> load(const std::string& path);
+
+  const ModelInfo& info() const { return info_; }
+  const Tokenizer& tokenizer() const { return tokenizer_; }
+  llama_model* get() const { return model_.get(); }
+
+  // Estimated floating-point operations of one forward pass over `new_tokens` tokens that sit after
+  // `past_tokens` already-cached positions of the same sequence: 2 x (non-embedding parameters) per
+  // token, plus attention (4 x layers x heads x head_dim per query-key pair; causal: each token sees
+  // the positions before it, bidirectional: the whole sequence), plus 2 x vocab x embd per
+  // `output_rows` of language-model logits.
+  double forward_flops(std::uint64_t new_tokens, std::uint64_t past_tokens, std::uint64_t output_rows) const;
+
+ private:
+  Model() = default;
+  ModelInfo info_;
+  std::shared_ptr<llama_model> model_;
+  Tokenizer tokenizer_;
+};
+
+}  // namespace rerank

@@ -1,0 +1,120 @@
+#include "rerank/cross_encoder.h"
+
+#include <llama.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "model/llama_session.h"
+#include "rerank/error.h"
+
+namespace rerank {
+
+std::vector<std::vector<std::size_t>> pack_by_length(const std::vector<std::size_t>& lengths,
+                                                     std::size_t max_tokens, std::size_t max_sequences) {
+  std::vector<std::size_t> order(lengths.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return lengths[a] < lengths[b]; });
+  std::vector<std::vector<std::size_t>> packs;
+  std::size_t tokens = 0;
+  for (std::size_t i : order) {
+    if (packs.empty() || tokens + lengths[i] > max_tokens || packs.back().size() >= max_sequences) {
+      packs.emplace_back();
+      tokens = 0;
+    }
+    packs.back().push_back(i);
+    tokens += lengths[i];
+  }
+  return packs;
+}
+
+struct CrossEncoder::State {
+  detail::ContextPtr ctx;
+  detail::Batch batch;
+  explicit State(int capacity) : batch(capacity) {}
+};
+
+CrossEncoder::CrossEncoder(std::shared_ptr<const Model> model, RuntimeOptions options)
+    : model_(std::move(model)), options_(options) {
+  if (model_->info().kind != ModelKind::CrossEncoder)
+    throw Error(model_->info().path + ": not a cross-encoder (it is a " + to_string(model_->info().kind) +
+                ")");
+  // Whole multiples of the alignment, so that aligned sequences always fit.
+  const int align = detail::kInvariantBatchTokens;
+  options_.batch_tokens = std::max(options_.batch_tokens, align);
+  options_.batch_tokens = (options_.batch_tokens + align - 1) / align * align;
+  options_.max_sequences = std::clamp(options_.max_sequences, 1, 127);
+  state_ = std::make_unique<State>(options_.batch_tokens);
+  // A pooled sequence must be evaluated whole in one forward pass, so the context holds one batch.
+  // Twice the sequences: each document is followed by its own padding sequence (see score()).
+  RuntimeOptions context_options = options_;
+  context_options.max_sequences = 2 * options_.max_sequences;
+  state_->ctx = detail::make_context(*model_, context_options, /*embeddings=*/true,
+                                     static_cast<std::uint32_t>(options_.batch_tokens));
+}
+
+CrossEncoder::~CrossEncoder() = default;
+
+int CrossEncoder::max_sequence_tokens() const {
+  const int trained = model_->info().n_ctx_train > 0 ? model_->info().n_ctx_train : options_.batch_tokens;
+  return std::min(trained, options_.batch_tokens);
+}
+
+std::vector<float> CrossEncoder::score(const std::vector<std::vector<std::int32_t>>& sequences,
+                                       RerankCost* cost) {
+  const std::size_t limit = static_cast<std::size_t>(max_sequence_tokens());
+  std::vector<std::size_t> lengths;
+  lengths.reserve(sequences.size());
+  for (const auto& s : sequences) {
+    if (s.empty()) throw Error("cross-encoder: cannot score an empty token sequence");
+    if (s.size() > limit)
+      throw Error("cross-encoder: sequence of " + std::to_string(s.size()) + " tokens exceeds the limit of " +
+                  std::to_string(limit) + " (truncate or chunk the document)");
+    lengths.push_back(s.size());
+  }
+  // Bidirectional attention sums over every token of the pass (masked ones add exact zeros), and
+  // llama.cpp's vectorised reductions group terms by their index modulo the SIMD width x unroll. So
+  // each document starts at a multiple of kInvariantBatchTokens in the pass, followed by padding
+  // tokens of a sequence of its own: its terms then fall in the same lanes whatever its batch-mates,
+  // and its score is bit-for-bit the score it gets alone.
+  const std::size_t align = options_.align_sequences ? detail::kInvariantBatchTokens : 1;
+  const auto n_seq = static_cast<std::size_t>(llama_n_seq_max(state_->ctx.get()));
+  const auto max_seqs = std::min(n_seq / 2, static_cast<std::size_t>(options_.max_sequences));
+  std::vector<std::size_t> aligned(lengths.size());
+  for (std::size_t i = 0; i < lengths.size(); ++i) aligned[i] = (lengths[i] + align - 1) / align * align;
+  // (With align == 1 the pass is still padded to kInvariantBatchTokens by the last padding sequence.)
+  std::vector<float> scores(sequences.size(), 0.0f);
+  llama_context* ctx = state_->ctx.get();
+  for (const auto& pack :
+       pack_by_length(aligned, static_cast<std::size_t>(options_.batch_tokens), max_seqs)) {
+    if (llama_memory_t mem = llama_get_memory(ctx)) llama_memory_clear(mem, true);
+    auto& batch = state_->batch;
+    batch.clear();
+    for (std::size_t k = 0; k < pack.size(); ++k) {
+      const auto& seq = sequences[pack[k]];
+      for (std::size_t p = 0; p < seq.size(); ++p)
+        batch.add(seq[p], static_cast<llama_pos>(p), static_cast<llama_seq_id>(k), /*output=*/true);
+      batch.pad_to(static_cast<int>((batch.size() + align - 1) / align * align),
+                   static_cast<llama_seq_id>(max_seqs + k), seq[0]);
+    }
+    batch.pad_to(detail::kInvariantBatchTokens, static_cast<llama_seq_id>(max_seqs + pack.size() - 1),
+                 sequences[pack[0]][0]);  // align == 1 only
+    detail::decode(ctx, batch);
+    for (std::size_t k = 0; k < pack.size(); ++k) {
+      const float* out = llama_get_embeddings_seq(ctx, static_cast<llama_seq_id>(k));
+      if (!out) throw Error("cross-encoder: llama.cpp returned no classification output");
+      scores[pack[k]] = out[0];
+    }
+    if (cost) {
+      cost->forward_passes += 1;
+      for (std::size_t i : pack) {
+        cost->prompt_tokens += lengths[i];
+        cost->flops += model_->forward_flops(lengths[i], 0, 0);
+      }
+    }
+  }
+  return scores;
+}
+
+}  // namespace rerank

@@ -1,0 +1,61 @@
+// Small RAII helpers around llama.cpp contexts and batches shared by the runtimes (private).
+#pragma once
+#include <llama.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "rerank/model.h"
+
+namespace rerank::detail {
+
+// Batch invariance (a document's score must not depend on its batch-mates within 1e-5).
+// llama.cpp's CPU flash attention has a kernel for micro-batches under 64 tokens that converts Q to
+// F16 and a tiled F32 kernel from 64 tokens on: the same document scored alone or packed with others
+// would differ by ~5e-4, and even the tiled kernel alone moves scores by ~2e-5 with the alignment of
+// a sequence's cells to its tiles (measured on the tiny test models). Hence flash attention is off
+// by default (RuntimeOptions::flash_attention) and the standard attention, whose softmax and matrix
+// products see each sequence's cells the same way in any batch, is used; in addition every forward
+// pass is padded to at least this many tokens with a dummy sequence, so that no kernel choice ever
+// depends on how many tokens a pass happens to hold.
+constexpr int kInvariantBatchTokens = 64;
+
+struct ContextDeleter {
+  void operator()(llama_context* c) const { llama_free(c); }
+};
+using ContextPtr = std::unique_ptr<llama_context, ContextDeleter>;
+
+// A llama_context with the runtime's sizes; `embeddings` selects pooled outputs (cross-encoder)
+// over logits (decoder). Throws rerank::Error when llama.cpp refuses the parameters.
+ContextPtr make_context(const Model& model, const RuntimeOptions& options, bool embeddings,
+                        std::uint32_t n_ctx);
+
+int resolve_threads(int threads);
+
+// A llama_batch of fixed capacity whose tokens each belong to one sequence.
+class Batch {
+ public:
+  explicit Batch(int capacity);
+  ~Batch();
+  Batch(const Batch&) = delete;
+  Batch& operator=(const Batch&) = delete;
+
+  void clear() { batch_.n_tokens = 0; }
+  // Returns the token's index in the batch (for llama_get_logits_ith).
+  int add(llama_token token, llama_pos pos, llama_seq_id seq, bool output);
+  // Fills the batch up to `min_tokens` with tokens of the otherwise unused sequence `seq` (their
+  // outputs are never read; see kInvariantBatchTokens). Returns how many were added.
+  int pad_to(int min_tokens, llama_seq_id seq, llama_token token);
+  int size() const { return batch_.n_tokens; }
+  int capacity() const { return capacity_; }
+  const llama_batch& get() const { return batch_; }
+
+ private:
+  llama_batch batch_;
+  int capacity_;
+};
+
+// llama_decode with errors as rerank::Error.
+void decode(llama_context* ctx, const Batch& batch);
+
+}  // namespace rerank::detail

@@ -1,0 +1,154 @@
+#include "rerank/model.h"
+
+#include <gguf.h>
+#include <llama.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "rerank/error.h"
+
+namespace rerank {
+
+std::string to_string(ModelKind kind) {
+  return kind == ModelKind::CrossEncoder ? "cross-encoder" : "decoder language model";
+}
+
+namespace {
+struct GgufSummary {
+  bool has_q8_0 = false;
+};
+
+GgufSummary inspect_gguf(const std::string& path) {
+  GgufSummary summary;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw Error(path + ": no such model file");
+  if (!fs::is_regular_file(path, ec)) throw Error(path + ": not a regular file");
+  const std::uint64_t file_size = fs::file_size(path, ec);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot read the model file");
+  char magic[4] = {};
+  in.read(magic, 4);
+  if (in.gcount() != 4 || std::memcmp(magic, "GGUF", 4) != 0)
+    throw Error(path + ": not a GGUF file (no GGUF magic at the start)");
+
+  gguf_init_params params{/*no_alloc=*/true, /*ctx=*/nullptr};
+  gguf_context* ctx = gguf_init_from_file(path.c_str(), params);
+  if (!ctx) throw Error(path + ": corrupt GGUF file (header, metadata or tensor table does not parse)");
+  std::uint64_t needed = gguf_get_data_offset(ctx);
+  for (std::int64_t i = 0; i < gguf_get_n_tensors(ctx); ++i)
+    needed = std::max<std::uint64_t>(
+        needed, gguf_get_data_offset(ctx) + gguf_get_tensor_offset(ctx, i) + gguf_get_tensor_size(ctx, i));
+  for (std::int64_t i = 0; i < gguf_get_n_tensors(ctx); ++i)
+    if (gguf_get_tensor_type(ctx, i) == GGML_TYPE_Q8_0) summary.has_q8_0 = true;
+  const bool has_arch = gguf_find_key(ctx, "general.architecture") >= 0;
+  gguf_free(ctx);
+  if (needed > file_size)
+    throw Error(path + ": truncated GGUF file (tensor data needs " + std::to_string(needed) +
+                " bytes, the file has " + std::to_string(file_size) + ")");
+  if (!has_arch) throw Error(path + ": GGUF file without general.architecture (not a model)");
+  return summary;
+}
+}  // namespace
+
+void validate_gguf_file(const std::string& path) { inspect_gguf(path); }
+
+namespace {
+
+std::string meta_string(const llama_model* m, const std::string& key) {
+  char buf[512];
+  const int n = llama_model_meta_val_str(m, key.c_str(), buf, sizeof buf);
+  if (n < 0) return {};
+  if (static_cast<std::size_t>(n) < sizeof buf) return std::string(buf, static_cast<std::size_t>(n));
+  std::string big(static_cast<std::size_t>(n) + 1, '\0');
+  llama_model_meta_val_str(m, key.c_str(), big.data(), big.size());
+  big.resize(static_cast<std::size_t>(n));
+  return big;
+}
+
+int meta_int(const llama_model* m, const std::string& key, int fallback) {
+  const std::string v = meta_string(m, key);
+  if (v.empty()) return fallback;
+  try {
+    return std::stoi(v);
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<const Model> Model::load(const std::string& path) {
+  ensure_llama_backend();
+  const GgufSummary summary = inspect_gguf(path);
+  llama_model_params mp = llama_model_default_params();
+  mp.n_gpu_layers = 0;
+  // llama.cpp's repacked (AMX) Q8_0 matrix multiply crashes on some CPUs (ggml-org/llama.cpp#20824),
+  // so Q8_0 weights are used as stored.
+  if (summary.has_q8_0) mp.use_extra_bufts = false;
+  llama_model* raw = llama_model_load_from_file(path.c_str(), mp);
+  if (!raw)
+    throw Error(path +
+                ": llama.cpp could not load the model (unsupported architecture or inconsistent tensors; "
+                "set RERANK_LLAMA_LOG=1 for llama.cpp's reason)");
+  std::shared_ptr<Model> model(new Model());
+  model->model_ = std::shared_ptr<llama_model>(raw, [](llama_model* m) { llama_model_free(m); });
+  model->tokenizer_ = Tokenizer::from_model(model->model_);
+
+  ModelInfo& info = model->info_;
+  info.path = path;
+  info.arch = meta_string(raw, "general.architecture");
+  info.name = meta_string(raw, "general.name");
+  info.n_ctx_train = llama_model_n_ctx_train(raw);
+  info.n_embd = llama_model_n_embd(raw);
+  info.n_layer = llama_model_n_layer(raw);
+  info.n_head = llama_model_n_head(raw);
+  info.n_head_kv = llama_model_n_head_kv(raw);
+  info.head_dim =
+      meta_int(raw, info.arch + ".attention.key_length", info.n_head ? info.n_embd / info.n_head : 0);
+  info.n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(raw));
+  info.n_params = llama_model_n_params(raw);
+  info.causal = meta_string(raw, info.arch + ".attention.causal") != "false";
+  const int pooling = meta_int(raw, info.arch + ".pooling_type", LLAMA_POOLING_TYPE_NONE);
+  info.rank_head = pooling == LLAMA_POOLING_TYPE_RANK;
+  for (std::uint32_t i = 0; i < llama_model_n_cls_out(raw); ++i) {
+    const char* label = llama_model_cls_label(raw, i);
+    info.class_labels.emplace_back(label ? label : "");
+  }
+  if (const char* tmpl = llama_model_chat_template(raw, "rerank")) info.rerank_template = tmpl;
+
+  if (llama_model_has_encoder(raw))
+    throw Error(path + ": " + info.arch + " is an encoder-decoder model, which rerank.cpp does not support");
+  const bool yes_no_head = info.class_labels == std::vector<std::string>{"yes", "no"};
+  if (info.rank_head && !(info.causal && yes_no_head)) {
+    info.kind = ModelKind::CrossEncoder;
+  } else if (info.causal) {
+    // A converted Qwen3-Reranker (rank head whose rows are the LM head's "yes"/"no" rows) is scored
+    // from the LM logits, which gives the same P(yes) and allows prefix KV reuse.
+    info.kind = ModelKind::DecoderLM;
+  } else {
+    throw Error(path + ": " + info.arch +
+                " is a bidirectional embedding model without a classification head (pooling type " +
+                std::to_string(pooling) + "); pointwise reranking needs a cross-encoder or a decoder LM");
+  }
+  return model;
+}
+
+double Model::forward_flops(std::uint64_t new_tokens, std::uint64_t past_tokens,
+                            std::uint64_t output_rows) const {
+  const double embd_table = static_cast<double>(info_.n_vocab) * info_.n_embd;
+  const double dense = std::max(0.0, static_cast<double>(info_.n_params) - embd_table);
+  const double n = static_cast<double>(new_tokens);
+  const double p = static_cast<double>(past_tokens);
+  // Query-key pairs: causal token i (0-based, after p cached) sees p + i + 1 keys; bidirectional
+  // tokens see all n.
+  const double pairs = info_.causal ? n * p + n * (n + 1) / 2 : n * (n + p);
+  const double attention = 4.0 * info_.n_layer * static_cast<double>(info_.n_head) * info_.head_dim * pairs;
+  const double head =
+      info_.kind == ModelKind::DecoderLM ? 2.0 * embd_table * static_cast<double>(output_rows) : 0.0;
+  return 2.0 * dense * n + attention + head;
+}
+
+}  // namespace rerank

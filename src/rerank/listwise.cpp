@@ -1,0 +1,67 @@
+// Listwise reranking by generation (RankGPT / RankZephyr): passages [1]..[m] of a window in one
+// prompt, the model writes a permutation "[3] > [1] > ...", constrained by a GBNF grammar; windows
+// slide from the bottom of the list to the top.
+#include <algorithm>
+
+#include "rerank/error.h"
+#include "rerank/llm_strategy.h"
+#include "rerank/permutation_grammar.h"
+#include "rerank/ranking_algorithms.h"
+
+namespace rerank::llm {
+namespace {
+
+// Qwen-style BPE writes "[12] > " in at most 6 tokens; a little slack for the end.
+int generation_budget(std::size_t m) { return static_cast<int>(6 * m + 8); }
+
+}  // namespace
+
+std::unique_ptr<Reranker> make_generated_listwise(const std::string& strategy, const std::string& default_template,
+                                                  std::shared_ptr<LlmBackend> backend, const RerankerOptions& options) {
+  StrategyParams params(strategy, options.params);
+  const int window = params.integer("window", 20, 2, 100);
+  const int stride = params.integer("stride", 10, 1, window);
+  const int passes = params.integer("passes", 1, 1, 100);
+  const int passage_tokens = params.integer("passage_tokens", 300, 1, 1 << 20);
+  const PromptTemplate tmpl = template_from_params(params, default_template, true);
+  params.finish();
+
+  Algorithm algorithm = [=](Judge& judge, std::size_t n) {
+    return sliding_windows(judge, n, static_cast<std::size_t>(window), static_cast<std::size_t>(stride), passes);
+  };
+  AnswererFactory answerer = [=](const std::vector<CandidateList>& batch) -> Answerer {
+    auto texts = std::make_shared<PassageTexts>(*backend, batch, static_cast<std::size_t>(passage_tokens));
+    return [backend, tmpl, texts, &batch](const std::vector<Question>& questions) {
+      std::vector<GenerationRequest> requests;
+      requests.reserve(questions.size());
+      for (const auto& q : questions) {
+        std::vector<PromptPassage> passages;
+        for (std::size_t i = 0; i < q.shown.size(); ++i)
+          passages.push_back({std::to_string(i + 1), texts->at(q.query, q.shown[i]),
+                              batch[q.query].candidates[q.shown[i]].score});
+        const std::string user = render_user(tmpl, batch[q.query].query.text, passages);
+        requests.push_back({backend->chat(tmpl.system, user, tmpl.answer_prefix), permutation_grammar(q.shown.size()),
+                            generation_budget(q.shown.size())});
+      }
+      const auto generations = backend->generate(requests);
+      if (generations.size() != questions.size()) throw Error("LLM backend returned a wrong number of results");
+      std::vector<Answer> answers;
+      answers.reserve(questions.size());
+      for (std::size_t i = 0; i < questions.size(); ++i) {
+        const std::size_t m = questions[i].shown.size();
+        const auto order = parse_permutation(generations[i].text, m);
+        Preference pref(m);
+        for (std::size_t r = 0; r < m; ++r) pref[order[r]] = static_cast<double>(m - r);
+        answers.push_back({std::move(pref), request_cost(generations[i].cost)});
+      }
+      return answers;
+    };
+  };
+  return std::make_unique<RoundReranker>(strategy, std::move(algorithm), std::move(answerer));
+}
+
+std::unique_ptr<Reranker> make_listwise(std::shared_ptr<LlmBackend> backend, const RerankerOptions& options) {
+  return make_generated_listwise("listwise", "rankzephyr", std::move(backend), options);
+}
+
+}  // namespace rerank::llm

@@ -1,0 +1,140 @@
+// The LLM backend on the llama.cpp runtime of src/model (LanguageModel): label logits through the
+// runtime's batched next-token logits with shared-prefix KV reuse, generation with llama.cpp grammar
+// sampling. Installed as the backend opener when this file is linked.
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+#include "rerank/embedding_model.h"
+#include "rerank/error.h"
+#include "rerank/language_model.h"
+#include "rerank/llm_backend.h"
+#include "rerank/model.h"
+
+namespace rerank {
+namespace {
+
+int int_param(const RerankerOptions& o, const std::string& key, int fallback) {
+  auto it = o.params.find(key);
+  if (it == o.params.end()) return fallback;
+  int v = 0;
+  auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+  if (ec != std::errc() || end != it->second.data() + it->second.size() || v < 1)
+    throw Error("option " + key + " must be a positive integer, got '" + it->second + "'");
+  return v;
+}
+
+class LlamaBackend : public LlmBackend {
+ public:
+  explicit LlamaBackend(const RerankerOptions& options) : model_(Model::load(options.model_path)) {
+    if (model_->info().kind != ModelKind::DecoderLM)
+      throw Error(options.model_path + ": LLM reranking strategies need a decoder language model, this is a " +
+                  to_string(model_->info().kind));
+    RuntimeOptions ro;
+    ro.threads = options.threads;
+    // A listwise window of 20 passages of 300 tokens plus instructions needs about 6.5k tokens.
+    ro.context_tokens = int_param(options, "context_tokens", 8192);
+    ro.batch_tokens = int_param(options, "batch_tokens", 1024);
+    runtime_ = ro;
+    lm_ = std::make_unique<LanguageModel>(model_, ro);
+  }
+
+  std::vector<LabelLogits> label_logits(const std::vector<LabelRequest>& requests) override {
+    // One token list for the whole call: the first token of every label.
+    std::vector<std::vector<std::int32_t>> label_tokens(requests.size());
+    TokenIds all;
+    for (std::size_t i = 0; i < requests.size(); ++i)
+      for (const auto& label : requests[i].labels) {
+        const auto t = first_token(label);
+        label_tokens[i].push_back(t);
+        all.push_back(t);
+      }
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    std::map<std::int32_t, std::size_t> column;
+    for (std::size_t c = 0; c < all.size(); ++c) column[all[c]] = c;
+
+    // Requests of one prefix group (one query) share their KV prefix; groups run one after another.
+    std::map<std::size_t, std::vector<std::size_t>> groups;
+    for (std::size_t i = 0; i < requests.size(); ++i) groups[requests[i].prefix_group].push_back(i);
+    std::vector<LabelLogits> out(requests.size());
+    for (const auto& [key, members] : groups) {
+      std::vector<TokenIds> prompts;
+      for (auto i : members) prompts.push_back(tokenize_prompt(requests[i].prompt));
+      RerankCost cost;
+      const auto logits = lm_->next_token_logits({group_by_common_prefix(prompts)}, all, &cost);
+      for (std::size_t m = 0; m < members.size(); ++m) {
+        const std::size_t i = members[m];
+        for (auto t : label_tokens[i]) out[i].logits.push_back(logits[0][m][column[t]]);
+      }
+      // The group's cost is the cost of its requests together; it is booked on the first one so that
+      // per-query sums are exact.
+      out[members[0]].cost = cost;
+    }
+    return out;
+  }
+
+  std::vector<Generation> generate(const std::vector<GenerationRequest>& requests) override {
+    std::vector<Generation> out;
+    out.reserve(requests.size());
+    for (const auto& r : requests) {
+      GenerationOptions go;
+      go.max_tokens = r.max_tokens;
+      go.grammar = r.grammar;
+      Generation g;
+      g.text = lm_->generate(tokenize_prompt(r.prompt), go, &g.cost).text;
+      out.push_back(std::move(g));
+    }
+    return out;
+  }
+
+  std::vector<Embedding> embed(const std::vector<std::string>& texts) override {
+    if (!embedder_) embedder_ = std::make_unique<EmbeddingModel>(model_, runtime_);  // only when needed
+    std::vector<RerankCost> costs;
+    auto vectors = embedder_->embed(texts, &costs);
+    std::vector<Embedding> out(texts.size());
+    for (std::size_t i = 0; i < texts.size(); ++i) out[i] = {std::move(vectors[i]), costs[i]};
+    return out;
+  }
+
+  bool labels_are_single_tokens(const std::vector<std::string>& labels) const override {
+    for (const auto& l : labels)
+      if (model_->tokenizer().tokenize(l, false, false).size() != 1) return false;
+    return true;
+  }
+
+  std::string truncate(const std::string& text, std::size_t max_tokens) const override {
+    const auto tokens = model_->tokenizer().tokenize(text, false, false);
+    if (tokens.size() <= max_tokens) return text;
+    std::string out;
+    for (std::size_t i = 0; i < max_tokens; ++i) out += model_->tokenizer().token_text(tokens[i]);
+    return out;
+  }
+
+  std::string chat(const std::string& system, const std::string& user, const std::string& answer_prefix) const override {
+    // Qwen3 answers in non-thinking mode after an empty think block (as Qwen3-Reranker does).
+    if (model_->info().arch == "qwen3") return LlmBackend::chat(system, user, "<think>\n\n</think>\n\n" + answer_prefix);
+    return LlmBackend::chat(system, user, answer_prefix);
+  }
+
+ private:
+  std::int32_t first_token(const std::string& label) const {
+    const auto t = model_->tokenizer().tokenize(label, false, false);
+    if (t.empty()) throw Error("an answer label is empty");
+    return t[0];
+  }
+  TokenIds tokenize_prompt(const std::string& prompt) const { return model_->tokenizer().tokenize(prompt, true, true); }
+
+  std::shared_ptr<const Model> model_;
+  RuntimeOptions runtime_;
+  std::unique_ptr<LanguageModel> lm_;
+  std::unique_ptr<EmbeddingModel> embedder_;
+};
+
+const bool installed = [] {
+  set_llm_backend_opener([](const RerankerOptions& o) { return std::make_shared<LlamaBackend>(o); });
+  return true;
+}();
+
+}  // namespace
+}  // namespace rerank

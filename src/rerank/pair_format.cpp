@@ -1,0 +1,182 @@
+#include "rerank/pair_format.h"
+
+#include <llama.h>
+
+#include <algorithm>
+
+#include "rerank/error.h"
+
+namespace rerank::pointwise {
+
+Chunking parse_chunking(const std::string& name) {
+  if (name == "maxp") return Chunking::MaxP;
+  if (name == "firstp") return Chunking::FirstP;
+  if (name == "sump") return Chunking::SumP;
+  throw Error("unknown chunking '" + name + "' (valid: maxp, firstp, sump)");
+}
+
+double aggregate(const std::vector<double>& chunk_scores, Chunking chunking) {
+  if (chunk_scores.empty()) throw Error("internal error: a document without chunks");
+  switch (chunking) {
+    case Chunking::FirstP:
+      return chunk_scores.front();
+    case Chunking::MaxP:
+      return *std::max_element(chunk_scores.begin(), chunk_scores.end());
+    case Chunking::SumP: {
+      double sum = 0;
+      for (double s : chunk_scores) sum += s;
+      return sum;
+    }
+  }
+  return chunk_scores.front();
+}
+
+const std::string& qwen3_reranker_template() {
+  static const std::string t =
+      "<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and the "
+      "Instruct "
+      "provided. Note that the answer can only be \"yes\" or \"no\".<|im_end|>\n"
+      "<|im_start|>user\n<Instruct>: {instruction}\n<Query>: {query}\n<Document>: {document}<|im_end|>\n"
+      "<|im_start|>assistant\n<think>\n\n</think>\n\n";
+  return t;
+}
+
+const std::string& default_instruction() {
+  static const std::string s = "Given a web search query, retrieve relevant passages that answer the query";
+  return s;
+}
+
+std::string document_text(const std::string& title, const std::string& text) {
+  if (title.empty()) return text;
+  if (text.empty()) return title;
+  return title + " " + text;
+}
+
+PairFormat PairFormat::for_model(const Model& model, const std::string& user_template,
+                                 const std::string& instruction) {
+  PairFormat f(model);
+  const ModelInfo& info = model.info();
+  if (!user_template.empty()) {
+    f.template_ = user_template;
+  } else if (!info.rerank_template.empty()) {
+    f.template_ = info.rerank_template;
+  } else if (info.kind == ModelKind::DecoderLM) {
+    f.template_ = qwen3_reranker_template();
+  }
+  f.instruction_ = instruction.empty() ? default_instruction() : instruction;
+  if (f.template_.empty()) {
+    if (!instruction.empty())
+      throw Error("--instruction needs a model with a prompt template (this is a plain cross-encoder)");
+    return f;
+  }
+  if (f.template_.find("{query}") == std::string::npos || f.template_.find("{document}") == std::string::npos)
+    throw Error("rerank prompt template must contain {query} and {document}");
+  if (!instruction.empty() && f.template_.find("{instruction}") == std::string::npos) {
+    // Templates with the instruction written in (llama.cpp's converted Qwen3-Reranker) get it
+    // replaced on their "<Instruct>: " line.
+    const std::string marker = "<Instruct>: ";
+    const auto at = f.template_.find(marker);
+    if (at == std::string::npos)
+      throw Error(
+          "--instruction given but the prompt template has neither {instruction} nor an <Instruct>: line");
+    const auto end = f.template_.find('\n', at);
+    f.template_.replace(at + marker.size(),
+                        end == std::string::npos ? std::string::npos : end - at - marker.size(),
+                        "{instruction}");
+  }
+  return f;
+}
+
+// One pass over the template, so braces inside the query or document are never expanded.
+std::string PairFormat::fill(const std::string& text, const std::string& query,
+                             const std::string& document) const {
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    if (text[i] == '{') {
+      if (text.compare(i, 7, "{query}") == 0) {
+        out += query, i += 7;
+        continue;
+      }
+      if (text.compare(i, 10, "{document}") == 0) {
+        out += document, i += 10;
+        continue;
+      }
+      if (text.compare(i, 13, "{instruction}") == 0) {
+        out += instruction_, i += 13;
+        continue;
+      }
+    }
+    out += text[i++];
+  }
+  return out;
+}
+
+PairFormat::QueryParts PairFormat::parts(const std::string& query) const {
+  const Tokenizer& tok = model_->tokenizer();
+  QueryParts p;
+  if (!template_.empty()) {
+    const auto at = template_.find("{document}");
+    p.before_doc = tok.tokenize(fill(template_.substr(0, at), query, ""), false, true);
+    p.after_doc = tok.tokenize(fill(template_.substr(at + 10), query, ""), false, true);
+    return p;
+  }
+  // llama-server's format_prompt_rerank framing.
+  const llama_vocab* vocab = tok.vocab();
+  llama_token eos = llama_vocab_eos(vocab);
+  if (eos == LLAMA_TOKEN_NULL) eos = llama_vocab_sep(vocab);
+  if (llama_vocab_get_add_bos(vocab)) p.before_doc.push_back(llama_vocab_bos(vocab));
+  const auto q = tok.tokenize(query, false, false);
+  p.before_doc.insert(p.before_doc.end(), q.begin(), q.end());
+  if (llama_vocab_get_add_eos(vocab)) p.before_doc.push_back(eos);
+  if (llama_vocab_get_add_sep(vocab)) p.before_doc.push_back(llama_vocab_sep(vocab));
+  if (llama_vocab_get_add_eos(vocab)) p.after_doc.push_back(eos);
+  return p;
+}
+
+TokenIds PairFormat::document_tokens(const std::string& document) const {
+  return model_->tokenizer().tokenize(document, false, false);
+}
+
+TokenIds PairFormat::whole(const std::string& query, const std::string& document) const {
+  const Tokenizer& tok = model_->tokenizer();
+  if (!template_.empty()) return tok.tokenize(fill(template_, query, document), false, true);
+  QueryParts p = parts(query);
+  TokenIds out = p.before_doc;
+  const auto d = tok.tokenize(document, false, false);
+  out.insert(out.end(), d.begin(), d.end());
+  out.insert(out.end(), p.after_doc.begin(), p.after_doc.end());
+  return out;
+}
+
+std::vector<TokenIds> pair_sequences(const PairFormat& format, const PairFormat::QueryParts& parts,
+                                     const std::string& query, const std::string& document,
+                                     std::size_t max_length, std::size_t overlap, Chunking chunking) {
+  const std::size_t frame = parts.before_doc.size() + parts.after_doc.size();
+  if (frame >= max_length)
+    throw Error("the query with its prompt takes " + std::to_string(frame) +
+                " tokens, leaving no room for a document within max-length " + std::to_string(max_length) +
+                " (queries are never truncated; raise --max-length)");
+  const std::size_t window = max_length - frame;
+  const TokenIds doc_tokens = format.document_tokens(document);
+  std::vector<TokenIds> out;
+  if (doc_tokens.size() <= window) {
+    TokenIds whole = format.whole(query, document);
+    if (whole.size() <= max_length) {
+      out.push_back(std::move(whole));
+      return out;
+    }
+  }
+  const std::size_t step = window - std::min(overlap, window / 2);
+  for (std::size_t begin = 0;; begin += step) {
+    const std::size_t end = std::min(doc_tokens.size(), begin + window);
+    TokenIds seq = parts.before_doc;
+    seq.insert(seq.end(), doc_tokens.begin() + static_cast<std::ptrdiff_t>(begin),
+               doc_tokens.begin() + static_cast<std::ptrdiff_t>(end));
+    seq.insert(seq.end(), parts.after_doc.begin(), parts.after_doc.end());
+    out.push_back(std::move(seq));
+    if (end == doc_tokens.size() || chunking == Chunking::FirstP) break;
+  }
+  return out;
+}
+
+}  // namespace rerank::pointwise

@@ -1,0 +1,62 @@
+// How pointwise rerankers turn a (query, document) pair into model tokens, and how long documents
+// are cut into chunks. Tokenization follows llama-server's /rerank exactly for documents that fit,
+// so scores equal llama-server's on the same model and inputs.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "rerank/language_model.h"
+#include "rerank/model.h"
+
+namespace rerank::pointwise {
+
+enum class Chunking { MaxP, FirstP, SumP };
+Chunking parse_chunking(const std::string& name);  // "maxp", "firstp", "sump"
+// MaxP: the best chunk; FirstP: the first chunk; SumP: the sum over chunks.
+double aggregate(const std::vector<double>& chunk_scores, Chunking chunking);
+
+// Qwen3-Reranker's published prompt (system turn, <Instruct>/<Query>/<Document>, empty think block).
+const std::string& qwen3_reranker_template();
+const std::string& default_instruction();
+
+// The text of a candidate as the model sees it: "title text" (BEIR convention) or just the text.
+std::string document_text(const std::string& title, const std::string& text);
+
+class PairFormat {
+ public:
+  // Cross-encoders use their metadata rerank template if they have one, else llama-server's framing
+  // [BOS] query [EOS] [SEP] document [EOS] (each special token as the vocabulary asks, e.g.
+  // [CLS] q [SEP] d [SEP] for BERT). Decoders use `user_template` if given, else the metadata
+  // rerank template, else Qwen3-Reranker's. Templates hold {query} and {document} (and optionally
+  // {instruction}); a non-empty `instruction` replaces {instruction} or the "<Instruct>: " line.
+  static PairFormat for_model(const Model& model, const std::string& user_template,
+                              const std::string& instruction);
+
+  struct QueryParts {
+    TokenIds before_doc;  // everything up to the document, the query included
+    TokenIds after_doc;
+  };
+  QueryParts parts(const std::string& query) const;
+  // The pair as one tokenization of the whole prompt (llama-server's way).
+  TokenIds whole(const std::string& query, const std::string& document) const;
+  // The document alone (no special tokens), the unit in which long documents are chunked.
+  TokenIds document_tokens(const std::string& document) const;
+  const std::string& template_text() const { return template_; }  // "" in framing mode
+
+ private:
+  explicit PairFormat(const Model& model) : model_(&model) {}
+  std::string fill(const std::string& text, const std::string& query, const std::string& document) const;
+  const Model* model_;
+  std::string template_;
+  std::string instruction_;
+};
+
+// The token sequences that score one document: the whole pair when it fits `max_length` tokens,
+// else the document's tokens cut into windows overlapping by `overlap` tokens, each framed by the
+// query parts (the query is never cut). FirstP keeps only the first window. Throws rerank::Error
+// when the query alone leaves no room for the document.
+std::vector<TokenIds> pair_sequences(const PairFormat& format, const PairFormat::QueryParts& parts,
+                                     const std::string& query, const std::string& document,
+                                     std::size_t max_length, std::size_t overlap, Chunking chunking);
+
+}  // namespace rerank::pointwise

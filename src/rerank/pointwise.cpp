@@ -1,0 +1,150 @@
+// "pointwise": every (query, document) pair scored on its own by a neural model —
+//  - a cross-encoder: the classification head's output;
+//  - a decoder LM (Qwen3-Reranker or any instruct model with a yes/no prompt): P(yes) from the
+//    softmax over the "yes" and "no" logits after the prompt, with the prompt part shared by a
+//    query's documents evaluated once (prefix KV reuse).
+// Long documents are chunked (MaxP / FirstP / SumP); pairs are batched by length.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "rerank/cross_encoder.h"
+#include "rerank/error.h"
+#include "rerank/language_model.h"
+#include "rerank/pair_format.h"
+#include "rerank/reranker.h"
+#include "rerank/strategy_params.h"
+
+namespace rerank {
+namespace {
+
+using pointwise::Chunking;
+using pointwise::PairFormat;
+
+class PointwiseReranker final : public Reranker {
+ public:
+  explicit PointwiseReranker(const RerankerOptions& options)
+      : model_(Model::load(require_model(options.model_path))),
+        format_(PairFormat::for_model(*model_, template_option(options), instruction_option(options))) {
+    llm::StrategyParams params("pointwise", options.params);
+    params.text("template", "");
+    params.text("instruction", "");
+    const bool decoder = model_->info().kind == ModelKind::DecoderLM;
+    const int trained = model_->info().n_ctx_train > 0 ? model_->info().n_ctx_train : 512;
+    max_length_ = static_cast<std::size_t>(
+        params.integer("max_length", std::min(trained, decoder ? 1024 : 512), 8, std::max(trained, 8)));
+    overlap_ = static_cast<std::size_t>(params.integer("overlap", 32, 0, 1 << 20));
+    chunking_ = pointwise::parse_chunking(params.choice("chunking", "maxp", {"maxp", "firstp", "sump"}));
+    RuntimeOptions runtime;
+    runtime.threads = options.threads;
+    runtime.batch_tokens = params.integer("batch_tokens", 1024, 64, 1 << 20);
+    runtime.max_sequences = params.integer("max_sequences", 64, 1, 127);
+    runtime.flash_attention = params.choice("flash_attention", "off", {"on", "off"}) == "on";
+    runtime.align_sequences = params.choice("align", "on", {"on", "off"}) == "on";
+    if (decoder) {
+      reuse_prefix_ = params.choice("prefix_reuse", "on", {"on", "off"}) == "on";
+      const std::string yes = params.text("yes", "yes"), no = params.text("no", "no");
+      answer_tokens_ = {model_->tokenizer().single_token(yes), model_->tokenizer().single_token(no)};
+      if (answer_tokens_[0] < 0 || answer_tokens_[1] < 0)
+        throw Error("pointwise: the answers '" + yes + "' and '" + no +
+                    "' must each be one token of this model");
+      runtime.context_tokens = static_cast<int>(max_length_);
+      lm_ = std::make_unique<LanguageModel>(model_, runtime);
+    } else {
+      runtime.batch_tokens = std::max(runtime.batch_tokens, static_cast<int>(max_length_));
+      encoder_ = std::make_unique<CrossEncoder>(model_, runtime);
+      max_length_ = std::min(max_length_, static_cast<std::size_t>(encoder_->max_sequence_tokens()));
+    }
+    params.finish();
+  }
+
+  std::string name() const override { return "pointwise"; }
+
+  std::vector<RerankResult> rerank(const std::vector<CandidateList>& batch) override {
+    std::vector<RerankResult> results;
+    results.reserve(batch.size());
+    for (const auto& list : batch) results.push_back(rerank_one(list));
+    return results;
+  }
+
+ private:
+  static const std::string& require_model(const std::string& path) {
+    if (path.empty()) throw Error("pointwise reranking needs a model (--model FILE.gguf)");
+    return path;
+  }
+  static std::string template_option(const RerankerOptions& o) {
+    auto it = o.params.find("template");
+    return it == o.params.end() ? "" : llm::option_text(it->second);
+  }
+  static std::string instruction_option(const RerankerOptions& o) {
+    auto it = o.params.find("instruction");
+    return it == o.params.end() ? "" : llm::option_text(it->second);
+  }
+
+  RerankResult rerank_one(const CandidateList& list) {
+    RerankResult result;
+    const auto& cands = list.candidates;
+    if (cands.empty()) return result;
+    const auto parts = format_.parts(list.query.text);
+    std::vector<TokenIds> sequences;
+    std::vector<std::size_t> owner;  // candidate index of each sequence
+    for (std::size_t i = 0; i < cands.size(); ++i) {
+      const std::string text = pointwise::document_text(cands[i].title, cands[i].text);
+      for (auto& seq : pointwise::pair_sequences(format_, parts, list.query.text, text, max_length_, overlap_,
+                                                 chunking_)) {
+        sequences.push_back(std::move(seq));
+        owner.push_back(i);
+      }
+    }
+    const std::vector<double> seq_scores = score(sequences, result.cost);
+    result.cost.model_calls += sequences.size();
+
+    std::vector<std::vector<double>> chunk_scores(cands.size());
+    for (std::size_t s = 0; s < sequences.size(); ++s) chunk_scores[owner[s]].push_back(seq_scores[s]);
+    std::vector<double> doc_scores(cands.size());
+    for (std::size_t i = 0; i < cands.size(); ++i)
+      doc_scores[i] = pointwise::aggregate(chunk_scores[i], chunking_);
+    std::vector<std::size_t> order(cands.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    // Ties keep the first-stage order, so equal scores give a reproducible ranking.
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return doc_scores[a] > doc_scores[b]; });
+    for (std::size_t i : order) result.ranking.push_back({cands[i].doc_id, doc_scores[i]});
+    return result;
+  }
+
+  std::vector<double> score(const std::vector<TokenIds>& sequences, RerankCost& cost) {
+    if (encoder_) {
+      const auto raw = encoder_->score(sequences, &cost);
+      return {raw.begin(), raw.end()};
+    }
+    const PromptGroup group = group_by_common_prefix(sequences);
+    const auto logits = lm_->next_token_logits({group}, answer_tokens_, &cost, reuse_prefix_);
+    std::vector<double> scores;
+    scores.reserve(sequences.size());
+    for (const auto& yes_no : logits[0]) {
+      // P(yes) = softmax over the two answers' logits.
+      const double diff = static_cast<double>(yes_no[1]) - static_cast<double>(yes_no[0]);
+      scores.push_back(1.0 / (1.0 + std::exp(diff)));
+    }
+    return scores;
+  }
+
+  std::shared_ptr<const Model> model_;
+  PairFormat format_;
+  std::size_t max_length_ = 512;
+  std::size_t overlap_ = 32;
+  Chunking chunking_ = Chunking::MaxP;
+  bool reuse_prefix_ = true;
+  TokenIds answer_tokens_;
+  std::unique_ptr<CrossEncoder> encoder_;
+  std::unique_ptr<LanguageModel> lm_;
+};
+
+const RerankerRegistration registration("pointwise",
+                                        [](const RerankerOptions& options) -> std::unique_ptr<Reranker> {
+                                          return std::make_unique<PointwiseReranker>(options);
+                                        });
+
+}  // namespace
+}  // namespace rerank

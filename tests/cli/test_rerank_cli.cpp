@@ -1,0 +1,106 @@
+// `rerank rerank` as a user runs it, on a tiny generated cross-encoder: the output run, the depth
+// cut (documents below it keep their order, scores below the reranked ones), the cost summary, and
+// errors for bad models and arguments.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "cli_runner.h"
+#include "tiny_models.h"
+
+namespace {
+
+using rerank::test::run_cli;
+using rerank::test::slurp;
+namespace fs = std::filesystem;
+
+struct RunLine {
+  std::string qid, q0, doc;
+  int rank = 0;
+  double score = 0;
+  std::string tag;
+};
+
+std::vector<RunLine> parse_run(const std::string& text) {
+  std::vector<RunLine> out;
+  std::istringstream in(text);
+  for (RunLine l; in >> l.qid >> l.q0 >> l.doc >> l.rank >> l.score >> l.tag;) out.push_back(l);
+  return out;
+}
+
+std::string scratch(const std::string& name) {
+  const fs::path dir = fs::path(RERANK_TEST_TMP) / "rerank_cli";
+  fs::create_directories(dir);
+  return (dir / (std::to_string(::getpid()) + "-" + name)).string();
+}
+
+TEST(RerankCli, ReranksTheTopCandidatesAndKeepsTheRestInOrder) {
+  const std::string cands = scratch("cands.jsonl"), out = scratch("out.run");
+  std::ofstream(cands) << R"({"query_id": "q1", "query": "why is mars red", "candidates": [)"
+                       << R"({"id": "a", "text": "iron oxide dust covers mars", "score": 5},)"
+                       << R"({"id": "b", "text": "bananas are yellow", "score": 4},)"
+                       << R"({"id": "c", "title": "Mars", "text": "the red planet", "score": 3},)"
+                       << R"({"id": "d", "text": "below the depth one", "score": 2},)"
+                       << R"({"id": "e", "text": "below the depth two", "score": 1}]})"
+                       << "\n"
+                       << R"({"query_id": "q2", "query": "empty list", "candidates": []})"
+                       << "\n";
+  const auto r =
+      run_cli({"rerank", "--model", rerank::test::tiny_model(rerank::test::Tiny::Bert), "--candidates", cands,
+               "--depth", "3", "--threads", "1", "--output", out, "--tag", "tiny"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, ::testing::HasSubstr("reranked 2 queries, 3 documents"));
+  EXPECT_THAT(r.err, ::testing::HasSubstr("3 model calls, 1 forward passes"));
+  const auto lines = parse_run(slurp(out));
+  ASSERT_EQ(lines.size(), 5u);
+  std::set<std::string> top;
+  for (int i = 0; i < 3; ++i) top.insert(lines[i].doc);
+  EXPECT_EQ(top, (std::set<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(lines[3].doc, "d");
+  EXPECT_EQ(lines[4].doc, "e");
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(lines[i].qid, "q1");
+    EXPECT_EQ(lines[i].rank, static_cast<int>(i + 1));
+    EXPECT_EQ(lines[i].tag, "tiny");
+    if (i > 0) {
+      EXPECT_LT(lines[i].score, lines[i - 1].score);
+    }
+  }
+  // The same command again: the same bytes.
+  const std::string out2 = scratch("out2.run");
+  ASSERT_EQ(run_cli({"rerank", "--model", rerank::test::tiny_model(rerank::test::Tiny::Bert), "--candidates",
+                     cands, "--depth", "3", "--threads", "2", "--output", out2, "--tag", "tiny"})
+                .exit_code,
+            0);
+  EXPECT_EQ(slurp(out2), slurp(out));
+}
+
+TEST(RerankCli, BadModelsAndArgumentsAreClearErrors) {
+  const std::string cands = scratch("one.jsonl"), out = scratch("never.run");
+  std::ofstream(cands) << R"({"query_id": "q1", "query": "x", "candidates": [{"id": "a", "text": "y"}]})"
+                       << "\n";
+  const std::string text_model = scratch("not-a-model.gguf");
+  std::ofstream(text_model) << "hello";
+  auto r = run_cli({"rerank", "--model", text_model, "--candidates", cands, "--output", out});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "rerank rerank: error: " + text_model + ": not a GGUF file (no GGUF magic at the start)\n");
+  r = run_cli({"rerank", "--model", rerank::test::tiny_model(rerank::test::Tiny::Bert), "--output", out});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "rerank rerank: error: give exactly one of --run and --candidates\n");
+  r = run_cli({"rerank", "--model", rerank::test::tiny_model(rerank::test::Tiny::Bert), "--run", cands,
+               "--output", out});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "rerank rerank: error: --run needs --queries and --corpus\n");
+  r = run_cli({"rerank", "--model", rerank::test::tiny_model(rerank::test::Tiny::Bert), "--candidates", cands,
+               "--strategy", "nope", "--output", out});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, ::testing::StartsWith("rerank rerank: error: unknown reranking strategy 'nope'"));
+  EXPECT_FALSE(fs::exists(out));
+}
+
+}  // namespace
