@@ -115,20 +115,23 @@ Figures bench_xapian(const std::vector<rerank::Document>& docs, const std::vecto
   f.index_docs_per_s = static_cast<double>(docs.size()) / seconds_since(start);
   auto run = [&](unsigned threads) {
     parallel(threads, queries.size(), [&] {
+      // Xapian::Stem and the stopper are not safe to share between threads: one of each per worker.
       struct Worker {
         Xapian::Database db;
         Xapian::Enquire enquire;
         Xapian::QueryParser parser;
+        Xapian::SimpleStopper stopper;
         explicit Worker(const std::string& path) : db(path), enquire(db) {
           enquire.set_weighting_scheme(Xapian::BM25Weight(0.9, 0, 1, 0.4, 0));
+          for (const auto& word : rerank::english_stop_words()) stopper.add(word);
           parser.set_database(db);
           parser.set_default_op(Xapian::Query::OP_OR);
+          parser.set_stemmer(Xapian::Stem("english"));
+          parser.set_stemming_strategy(Xapian::QueryParser::STEM_ALL);
+          parser.set_stopper(&stopper);
         }
       };
       auto w = std::make_shared<Worker>(dir);
-      w->parser.set_stemmer(stemmer);
-      w->parser.set_stemming_strategy(Xapian::QueryParser::STEM_ALL);
-      w->parser.set_stopper(&stopper);
       return [w, &queries](std::size_t i) {
         w->enquire.set_query(w->parser.parse_query(queries[i].text, 0));
         const Xapian::MSet mset = w->enquire.get_mset(0, 1000);

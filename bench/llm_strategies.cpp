@@ -29,7 +29,7 @@ struct Args {
   std::string run, queries, corpus, model, shape = "qwen3-0.6b", out_dir = "bench-models";
   std::size_t nq = 1, depth = 100;
   int passage_tokens = 64, threads = 0;
-  std::string strategies = "first,listwise,insertrank,setwise,pairwise";
+  std::string strategies = "first,listwise,insertrank,setwise,pairwise,embedding,e2rank";
 };
 
 Args parse(int argc, char** argv) {
@@ -40,18 +40,30 @@ Args parse(int argc, char** argv) {
       if (i + 1 >= argc) throw rerank::Error("missing value for " + k);
       return argv[++i];
     };
-    if (k == "--run") a.run = v();
-    else if (k == "--queries") a.queries = v();
-    else if (k == "--corpus") a.corpus = v();
-    else if (k == "--model") a.model = v();
-    else if (k == "--shape") a.shape = v();
-    else if (k == "--model-dir") a.out_dir = v();
-    else if (k == "--nq") a.nq = std::stoul(v());
-    else if (k == "--depth") a.depth = std::stoul(v());
-    else if (k == "--passage-tokens") a.passage_tokens = std::stoi(v());
-    else if (k == "--threads") a.threads = std::stoi(v());
-    else if (k == "--strategies") a.strategies = v();
-    else throw rerank::Error("unknown option " + k);
+    if (k == "--run")
+      a.run = v();
+    else if (k == "--queries")
+      a.queries = v();
+    else if (k == "--corpus")
+      a.corpus = v();
+    else if (k == "--model")
+      a.model = v();
+    else if (k == "--shape")
+      a.shape = v();
+    else if (k == "--model-dir")
+      a.out_dir = v();
+    else if (k == "--nq")
+      a.nq = std::stoul(v());
+    else if (k == "--depth")
+      a.depth = std::stoul(v());
+    else if (k == "--passage-tokens")
+      a.passage_tokens = std::stoi(v());
+    else if (k == "--threads")
+      a.threads = std::stoi(v());
+    else if (k == "--strategies")
+      a.strategies = v();
+    else
+      throw rerank::Error("unknown option " + k);
   }
   if (a.run.empty() || a.queries.empty() || a.corpus.empty())
     throw rerank::Error("usage: bench_llm_strategies --run RUN --queries Q --corpus C [options]");
@@ -117,6 +129,8 @@ std::vector<Variant> variants(const std::string& list) {
        {{"pairwise heapsort k10", "pairwise", {{"variant", "heapsort"}}},
         {"pairwise sliding k10", "pairwise", {{"variant", "sliding"}}}}},
       {"allpair", {{"pairwise allpair", "pairwise", {{"variant", "allpair"}}}}},
+      {"embedding", {{"embedding", "embedding", {}}}},
+      {"e2rank", {{"e2rank k20", "e2rank", {}}}},
   };
   std::vector<Variant> out;
   std::stringstream ss(list);
@@ -136,10 +150,10 @@ int main(int argc, char** argv) try {
   if (batch.empty()) throw rerank::Error("no query of the run has candidates");
   const std::string model = model_path(args);
   const double nq = static_cast<double>(batch.size());
-  std::printf("LLM strategies on %zu queries x %zu candidates, passages cut to %d tokens, model %s\n\n", batch.size(),
-              batch[0].candidates.size(), args.passage_tokens, model.c_str());
-  std::printf("%-28s %10s %12s %10s %10s %12s %12s %14s\n", "strategy", "calls/q", "prompt tok/q", "cached/q", "gen/q",
-              "passes/q", "s/query", "queries/PFLOP");
+  std::printf("LLM strategies on %zu queries x %zu candidates, passages cut to %d tokens, model %s\n\n",
+              batch.size(), batch[0].candidates.size(), args.passage_tokens, model.c_str());
+  std::printf("%-28s %10s %12s %10s %10s %12s %12s %14s\n", "strategy", "calls/q", "prompt tok/q", "cached/q",
+              "gen/q", "passes/q", "s/query", "queries/PFLOP");
   std::map<std::string, double> seconds_per_call;
   for (const auto& v : variants(args.strategies)) {
     rerank::RerankerOptions o;
@@ -147,6 +161,8 @@ int main(int argc, char** argv) try {
     o.threads = args.threads;
     o.params = v.params;
     o.params["passage_tokens"] = std::to_string(args.passage_tokens);
+    // E2Rank's query holds 20 passages: room for them in one sequence.
+    o.params["context_tokens"] = "8192";
     auto reranker = rerank::make_reranker(v.strategy, o);
     const auto start = std::chrono::steady_clock::now();
     const auto results = reranker->rerank(batch);
@@ -156,7 +172,8 @@ int main(int argc, char** argv) try {
     const double flops_per_query = total.flops / nq;
     std::printf("%-28s %10.1f %12.0f %10.0f %10.1f %12.1f %12.2f %14.1f\n", v.label.c_str(),
                 static_cast<double>(total.model_calls) / nq, static_cast<double>(total.prompt_tokens) / nq,
-                static_cast<double>(total.cached_tokens) / nq, static_cast<double>(total.generated_tokens) / nq,
+                static_cast<double>(total.cached_tokens) / nq,
+                static_cast<double>(total.generated_tokens) / nq,
                 static_cast<double>(total.forward_passes) / nq, secs / nq,
                 flops_per_query > 0 ? 1e15 / flops_per_query : 0.0);
     std::fflush(stdout);

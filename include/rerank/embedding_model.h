@@ -22,7 +22,8 @@ class EmbeddingModel {
 
   // One vector per text. costs[i] receives the cost of text i (a forward pass shared by several
   // texts is counted on the first of them).
-  std::vector<std::vector<float>> embed(const std::vector<std::string>& texts, std::vector<RerankCost>* costs = nullptr);
+  std::vector<std::vector<float>> embed(const std::vector<std::string>& texts,
+                                        std::vector<RerankCost>* costs = nullptr);
 
   // "mean", "cls", "last" (pooled by llama.cpp) or "last-token" (decoder without pooling metadata).
   const std::string& pooling() const { return pooling_; }

@@ -17,6 +17,7 @@ namespace rerank {
 enum class ModelKind {
   CrossEncoder,  // rank pooling + classification head: score = the head's output
   DecoderLM,     // causal language model: scores come from next-token logits
+  Embedding,     // bidirectional encoder without a head (mean/CLS pooling): embeds texts only
 };
 
 std::string to_string(ModelKind kind);
@@ -44,6 +45,7 @@ struct ModelInfo {
   ModelKind kind = ModelKind::CrossEncoder;
   bool causal = true;                     // causal attention ({arch}.attention.causal)
   bool rank_head = false;                 // pooling type RANK with a classification head
+  int pooling_type = -1;                  // {arch}.pooling_type (a llama_pooling_type; -1 when absent)
   std::vector<std::string> class_labels;  // classifier output labels (may be empty)
   std::string rerank_template;            // tokenizer.chat_template.rerank ("" when absent)
   std::int32_t n_ctx_train = 0;
@@ -64,7 +66,7 @@ void validate_gguf_file(const std::string& path);
 class Model {
  public:
   // Validates and loads the file. Throws rerank::Error for missing, corrupt or truncated files and
-  // for models that cannot rerank (e.g. an embedding model without a head, an encoder-decoder).
+  // for models rerank.cpp cannot run (e.g. an encoder-decoder).
   static std::shared_ptr<const Model> load(const std::string& path);
 
   const ModelInfo& info() const { return info_; }

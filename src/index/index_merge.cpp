@@ -98,7 +98,7 @@ IndexBuildStats IndexWriter::Impl::merge_and_write() {
   }
   std::uint32_t global = 0;
   std::vector<std::uint32_t> field_term_begin(field_names.size() + 1, 0);
-  std::string merged;
+  std::string gap;  // a run's re-encoded first document
   while (!heap.empty()) {
     RunCursor* first = heap.top();
     const std::uint32_t field = first->field;
@@ -108,7 +108,6 @@ IndexBuildStats IndexWriter::Impl::merge_and_write() {
     entry.term_length = static_cast<std::uint32_t>(term.size());
     entry.field = field;
     entry.postings_offset = postings_out.size();
-    merged.clear();
     bool have_previous = false;
     std::uint32_t previous_last = 0;
     while (!heap.empty() && heap.top()->field == field && heap.top()->term == term) {
@@ -116,7 +115,7 @@ IndexBuildStats IndexWriter::Impl::merge_and_write() {
       heap.pop();
       to_global[c->run][c->ordinal] = global;
       if (!have_previous) {
-        merged += c->postings;
+        postings_out.write(c->postings);  // streamed: a term's postings never sit whole in memory
       } else {
         // Re-encode the run's absolute first document as a gap from the previous run's last.
         std::uint64_t first_doc = 0;
@@ -124,8 +123,10 @@ IndexBuildStats IndexWriter::Impl::merge_and_write() {
         const auto* end = p + c->postings.size();
         const std::uint8_t* rest = get_varint(p, end, first_doc);
         if (!rest) throw Error("corrupt run file while merging");
-        put_varint(merged, first_doc - previous_last);
-        merged.append(reinterpret_cast<const char*>(rest), static_cast<std::size_t>(end - rest));
+        gap.clear();
+        put_varint(gap, first_doc - previous_last);
+        postings_out.write(gap);
+        postings_out.write(rest, static_cast<std::size_t>(end - rest));
       }
       have_previous = true;
       previous_last = c->last_doc;
@@ -134,8 +135,7 @@ IndexBuildStats IndexWriter::Impl::merge_and_write() {
       c->advance();
       if (c->valid) heap.push(c);
     }
-    entry.postings_length = merged.size();
-    postings_out.write(merged);
+    entry.postings_length = postings_out.size() - entry.postings_offset;
     term_bytes_out.write(term);
     entries_out.put(entry);
     for (std::size_t f = field + 1; f < field_term_begin.size(); ++f) field_term_begin[f] = global + 1;

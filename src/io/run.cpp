@@ -1,11 +1,13 @@
-// TREC run files: "qid Q0 docid rank score tag". The rank column is checked to be an integer but
-// otherwise ignored; each query's list keeps the file's order.
+// Run files: TREC's "qid Q0 docid rank score tag", BEIR-style "query-id<TAB>corpus-id<TAB>score"
+// (header optional) and BEIR's JSON results object (run_beir.cpp). The TREC rank column is checked to
+// be an integer but otherwise ignored; each query's list keeps the file's order.
 #include <ostream>
 #include <unordered_map>
 
 #include "io/atomic_file.h"
 #include "io/fields.h"
 #include "io/line_reader.h"
+#include "io/run_formats.h"
 #include "rerank/error.h"
 #include "rerank/io.h"
 
@@ -55,7 +57,9 @@ void check_field(const std::string& value, const char* what) {
 }  // namespace
 
 Run read_run(const std::string& path) {
+  if (io::looks_like_json_run(path)) return io::read_json_run(path);
   io::LineReader reader(path);
+  std::size_t columns = 0;  // 6 (TREC) or 3 (BEIR TSV), fixed by the first data line
   Run run;
   bool tag_set = false;
   std::unordered_map<std::string, QueryLines> queries;
@@ -67,18 +71,32 @@ Run read_run(const std::string& path) {
     const std::size_t n = io::split_whitespace(line, f, 7);
     if (n == 0) continue;
     reader.require_utf8(line);
-    if (n != 6) reader.fail("expected 6 columns \"qid Q0 docid rank score tag\", found " + std::to_string(n));
-    if (!io::parse_int(f[3])) reader.fail("rank \"" + std::string(f[3]) + "\" is not an integer");
-    const auto score = io::parse_double(f[4]);
-    if (!score) reader.fail("score \"" + std::string(f[4]) + "\" is not a number");
+    if (columns == 0) {
+      if (n == 3 && f[0] == "query-id" && f[1] == "corpus-id" && f[2] == "score") {
+        columns = 3;
+        continue;
+      }
+      columns = n == 3 ? 3 : 6;
+    }
+    if (n != columns)
+      reader.fail(columns == 6 ? "expected 6 columns \"qid Q0 docid rank score tag\", found " + std::to_string(n)
+                               : "expected 3 columns \"query-id corpus-id score\", found " + std::to_string(n));
+    std::string_view score_text = f[2];
+    if (columns == 6) {
+      if (!io::parse_int(f[3])) reader.fail("rank \"" + std::string(f[3]) + "\" is not an integer");
+      score_text = f[4];
+    }
+    const auto score = io::parse_double(score_text);
+    if (!score) reader.fail("score \"" + std::string(score_text) + "\" is not a number");
+    const std::string_view docid = columns == 6 ? f[2] : f[1];
     if (!current || f[0] != current_qid) {  // runs list a query's documents together: one lookup per query
       current_qid.assign(f[0]);
       current = &queries[current_qid];
       if (!current->docs) current->docs = &run.by_query[current_qid];
     }
-    current->docs->push_back(ScoredDoc{std::string(f[2]), *score});
+    current->docs->push_back(ScoredDoc{std::string(docid), *score});
     current->lines.push_back(reader.line_number());
-    if (!tag_set) {
+    if (columns == 6 && !tag_set) {
       run.tag.assign(f[5]);
       tag_set = true;
     }

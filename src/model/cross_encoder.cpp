@@ -38,7 +38,7 @@ struct CrossEncoder::State {
 CrossEncoder::CrossEncoder(std::shared_ptr<const Model> model, RuntimeOptions options)
     : model_(std::move(model)), options_(options) {
   if (model_->info().kind != ModelKind::CrossEncoder)
-    throw Error(model_->info().path + ": not a cross-encoder (it is a " + to_string(model_->info().kind) +
+    throw Error(model_->info().path + ": not a cross-encoder (model kind: " + to_string(model_->info().kind) +
                 ")");
   // Whole multiples of the alignment, so that aligned sequences always fit.
   const int align = detail::kInvariantBatchTokens;

@@ -36,16 +36,24 @@ EmbeddingModel::EmbeddingModel(std::shared_ptr<const Model> model, RuntimeOption
   if (!ctx) throw Error(model_->info().path + ": llama.cpp could not create an embedding context");
   state_->ctx.reset(ctx);
   switch (llama_pooling_type(ctx)) {
-    case LLAMA_POOLING_TYPE_MEAN: pooling_ = "mean"; break;
-    case LLAMA_POOLING_TYPE_CLS: pooling_ = "cls"; break;
-    case LLAMA_POOLING_TYPE_LAST: pooling_ = "last"; break;
+    case LLAMA_POOLING_TYPE_MEAN:
+      pooling_ = "mean";
+      break;
+    case LLAMA_POOLING_TYPE_CLS:
+      pooling_ = "cls";
+      break;
+    case LLAMA_POOLING_TYPE_LAST:
+      pooling_ = "last";
+      break;
     case LLAMA_POOLING_TYPE_NONE:
       if (!model_->info().causal)
-        throw Error(model_->info().path + ": a bidirectional model without pooling metadata cannot embed texts");
+        throw Error(model_->info().path +
+                    ": a bidirectional model without pooling metadata cannot embed texts");
       pooling_ = "last-token";
       state_->pooled = false;
       break;
-    default: throw Error(model_->info().path + ": unsupported pooling type for embeddings");
+    default:
+      throw Error(model_->info().path + ": unsupported pooling type for embeddings");
   }
 }
 
@@ -66,7 +74,8 @@ std::vector<std::vector<float>> EmbeddingModel::embed(const std::vector<std::str
     tokens[i] = model_->tokenizer().tokenize(texts[i], true, false);
     const llama_token eos = llama_vocab_eos(vocab);
     if (last_token && eos >= 0 && (tokens[i].empty() || tokens[i].back() != eos)) tokens[i].push_back(eos);
-    if (tokens[i].empty()) throw Error("cannot embed an empty text with this model (it adds no special tokens)");
+    if (tokens[i].empty())
+      throw Error("cannot embed an empty text with this model (it adds no special tokens)");
     const std::size_t limit = state_->pooled ? budget : static_cast<std::size_t>(options_.context_tokens);
     if (tokens[i].size() > limit) {
       // Keep the end: with last-token pooling the final token carries the embedding.

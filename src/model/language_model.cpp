@@ -34,8 +34,8 @@ struct LanguageModel::State {
 LanguageModel::LanguageModel(std::shared_ptr<const Model> model, RuntimeOptions options)
     : model_(std::move(model)), options_(options) {
   if (model_->info().kind != ModelKind::DecoderLM)
-    throw Error(model_->info().path + ": not a decoder language model (it is a " +
-                to_string(model_->info().kind) + ")");
+    throw Error(model_->info().path +
+                ": not a decoder language model (model kind: " + to_string(model_->info().kind) + ")");
   const int align = detail::kInvariantBatchTokens;
   options_.batch_tokens = (std::max(options_.batch_tokens, align) + align - 1) / align * align;
   options_.context_tokens = std::max(options_.context_tokens, 1);

@@ -12,7 +12,15 @@
 namespace rerank {
 
 std::string to_string(ModelKind kind) {
-  return kind == ModelKind::CrossEncoder ? "cross-encoder" : "decoder language model";
+  switch (kind) {
+    case ModelKind::CrossEncoder:
+      return "cross-encoder";
+    case ModelKind::DecoderLM:
+      return "decoder language model";
+    case ModelKind::Embedding:
+      return "embedding model";
+  }
+  return "model";
 }
 
 namespace {
@@ -111,7 +119,8 @@ std::shared_ptr<const Model> Model::load(const std::string& path) {
   info.n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(raw));
   info.n_params = llama_model_n_params(raw);
   info.causal = meta_string(raw, info.arch + ".attention.causal") != "false";
-  const int pooling = meta_int(raw, info.arch + ".pooling_type", LLAMA_POOLING_TYPE_NONE);
+  const int pooling = meta_int(raw, info.arch + ".pooling_type", -1);
+  info.pooling_type = pooling;
   info.rank_head = pooling == LLAMA_POOLING_TYPE_RANK;
   for (std::uint32_t i = 0; i < llama_model_n_cls_out(raw); ++i) {
     const char* label = llama_model_cls_label(raw, i);
@@ -129,9 +138,7 @@ std::shared_ptr<const Model> Model::load(const std::string& path) {
     // from the LM logits, which gives the same P(yes) and allows prefix KV reuse.
     info.kind = ModelKind::DecoderLM;
   } else {
-    throw Error(path + ": " + info.arch +
-                " is a bidirectional embedding model without a classification head (pooling type " +
-                std::to_string(pooling) + "); pointwise reranking needs a cross-encoder or a decoder LM");
+    info.kind = ModelKind::Embedding;  // usable by embedding strategies, not by pair scorers
   }
   return model;
 }

@@ -11,9 +11,12 @@ namespace {
 
 class E2RankReranker : public Reranker {
  public:
-  E2RankReranker(std::shared_ptr<LlmBackend> backend, PromptTemplate tmpl, std::string instruction, std::size_t topk,
-                 std::size_t passage_tokens)
-      : backend_(std::move(backend)), tmpl_(std::move(tmpl)), instruction_(std::move(instruction)), topk_(topk),
+  E2RankReranker(std::shared_ptr<LlmBackend> backend, PromptTemplate tmpl, std::string instruction,
+                 std::size_t topk, std::size_t passage_tokens)
+      : backend_(std::move(backend)),
+        tmpl_(std::move(tmpl)),
+        instruction_(std::move(instruction)),
+        topk_(topk),
         passage_tokens_(passage_tokens) {}
   std::string name() const override { return "e2rank"; }
   std::vector<RerankResult> rerank(const std::vector<CandidateList>& batch) override {
@@ -46,7 +49,8 @@ std::unique_ptr<Reranker> make_e2rank(std::shared_ptr<LlmBackend> backend, const
   const int passage_tokens = params.integer("passage_tokens", 512, 1, 1 << 20);
   const PromptTemplate tmpl = template_from_params(params, "e2rank-query", true);
   params.finish();
-  return std::make_unique<E2RankReranker>(std::move(backend), tmpl, instruction, static_cast<std::size_t>(topk),
+  return std::make_unique<E2RankReranker>(std::move(backend), tmpl, instruction,
+                                          static_cast<std::size_t>(topk),
                                           static_cast<std::size_t>(passage_tokens));
 }
 

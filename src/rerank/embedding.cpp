@@ -25,7 +25,8 @@ double cosine(const std::vector<float>& a, const std::vector<float>& b) {
 }  // namespace
 
 std::vector<RerankResult> rank_by_cosine(LlmBackend& backend, const std::vector<CandidateList>& batch,
-                                         const std::vector<std::string>& query_texts, const PassageTexts& texts) {
+                                         const std::vector<std::string>& query_texts,
+                                         const PassageTexts& texts) {
   std::vector<std::string> inputs;
   for (std::size_t q = 0; q < batch.size(); ++q) {
     if (batch[q].candidates.empty()) continue;  // nothing to rank: no need for the query's embedding
@@ -53,7 +54,8 @@ std::vector<RerankResult> rank_by_cosine(LlmBackend& backend, const std::vector<
     Ordering o;
     o.order.resize(n);
     std::iota(o.order.begin(), o.order.end(), std::size_t{0});
-    std::stable_sort(o.order.begin(), o.order.end(), [&](std::size_t a, std::size_t b) { return score[a] > score[b]; });
+    std::stable_sort(o.order.begin(), o.order.end(),
+                     [&](std::size_t a, std::size_t b) { return score[a] > score[b]; });
     o.scores = score;
     results.push_back(to_result(batch[q], o));
     results.back().cost = cost;
@@ -67,7 +69,9 @@ class EmbeddingReranker : public Reranker {
  public:
   EmbeddingReranker(std::shared_ptr<LlmBackend> backend, PromptTemplate tmpl, std::string instruction,
                     std::size_t passage_tokens)
-      : backend_(std::move(backend)), tmpl_(std::move(tmpl)), instruction_(std::move(instruction)),
+      : backend_(std::move(backend)),
+        tmpl_(std::move(tmpl)),
+        instruction_(std::move(instruction)),
         passage_tokens_(passage_tokens) {}
   std::string name() const override { return "embedding"; }
   std::vector<RerankResult> rerank(const std::vector<CandidateList>& batch) override {
@@ -86,7 +90,8 @@ class EmbeddingReranker : public Reranker {
 
 }  // namespace
 
-std::unique_ptr<Reranker> make_embedding(std::shared_ptr<LlmBackend> backend, const RerankerOptions& options) {
+std::unique_ptr<Reranker> make_embedding(std::shared_ptr<LlmBackend> backend,
+                                         const RerankerOptions& options) {
   StrategyParams params("embedding", options.params);
   const std::string instruction = params.text("instruction", kDefaultRetrievalInstruction);
   const int passage_tokens = params.integer("passage_tokens", 512, 1, 1 << 20);

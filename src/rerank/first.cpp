@@ -23,7 +23,8 @@ std::unique_ptr<Reranker> make_first(std::shared_ptr<LlmBackend> backend, const 
   require_single_tokens(*backend, labels_of(static_cast<std::size_t>(window)), "first");
 
   Algorithm algorithm = [=](Judge& judge, std::size_t n) {
-    return sliding_windows(judge, n, static_cast<std::size_t>(window), static_cast<std::size_t>(stride), passes);
+    return sliding_windows(judge, n, static_cast<std::size_t>(window), static_cast<std::size_t>(stride),
+                           passes);
   };
   AnswererFactory answerer = [=](const std::vector<CandidateList>& batch) -> Answerer {
     auto texts = std::make_shared<PassageTexts>(*backend, batch, static_cast<std::size_t>(passage_tokens));

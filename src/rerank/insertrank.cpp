@@ -4,7 +4,8 @@
 
 namespace rerank::llm {
 
-std::unique_ptr<Reranker> make_insertrank(std::shared_ptr<LlmBackend> backend, const RerankerOptions& options) {
+std::unique_ptr<Reranker> make_insertrank(std::shared_ptr<LlmBackend> backend,
+                                          const RerankerOptions& options) {
   return make_generated_listwise("insertrank", "insertrank", std::move(backend), options);
 }
 

@@ -16,8 +16,10 @@ int generation_budget(std::size_t m) { return static_cast<int>(6 * m + 8); }
 
 }  // namespace
 
-std::unique_ptr<Reranker> make_generated_listwise(const std::string& strategy, const std::string& default_template,
-                                                  std::shared_ptr<LlmBackend> backend, const RerankerOptions& options) {
+std::unique_ptr<Reranker> make_generated_listwise(const std::string& strategy,
+                                                  const std::string& default_template,
+                                                  std::shared_ptr<LlmBackend> backend,
+                                                  const RerankerOptions& options) {
   StrategyParams params(strategy, options.params);
   const int window = params.integer("window", 20, 2, 100);
   const int stride = params.integer("stride", 10, 1, window);
@@ -27,7 +29,8 @@ std::unique_ptr<Reranker> make_generated_listwise(const std::string& strategy, c
   params.finish();
 
   Algorithm algorithm = [=](Judge& judge, std::size_t n) {
-    return sliding_windows(judge, n, static_cast<std::size_t>(window), static_cast<std::size_t>(stride), passes);
+    return sliding_windows(judge, n, static_cast<std::size_t>(window), static_cast<std::size_t>(stride),
+                           passes);
   };
   AnswererFactory answerer = [=](const std::vector<CandidateList>& batch) -> Answerer {
     auto texts = std::make_shared<PassageTexts>(*backend, batch, static_cast<std::size_t>(passage_tokens));
@@ -40,11 +43,12 @@ std::unique_ptr<Reranker> make_generated_listwise(const std::string& strategy, c
           passages.push_back({std::to_string(i + 1), texts->at(q.query, q.shown[i]),
                               batch[q.query].candidates[q.shown[i]].score});
         const std::string user = render_user(tmpl, batch[q.query].query.text, passages);
-        requests.push_back({backend->chat(tmpl.system, user, tmpl.answer_prefix), permutation_grammar(q.shown.size()),
-                            generation_budget(q.shown.size())});
+        requests.push_back({backend->chat(tmpl.system, user, tmpl.answer_prefix),
+                            permutation_grammar(q.shown.size()), generation_budget(q.shown.size())});
       }
       const auto generations = backend->generate(requests);
-      if (generations.size() != questions.size()) throw Error("LLM backend returned a wrong number of results");
+      if (generations.size() != questions.size())
+        throw Error("LLM backend returned a wrong number of results");
       std::vector<Answer> answers;
       answers.reserve(questions.size());
       for (std::size_t i = 0; i < questions.size(); ++i) {

@@ -28,7 +28,8 @@ class LlamaBackend : public LlmBackend {
  public:
   explicit LlamaBackend(const RerankerOptions& options) : model_(Model::load(options.model_path)) {
     if (model_->info().kind != ModelKind::DecoderLM)
-      throw Error(options.model_path + ": LLM reranking strategies need a decoder language model, this is a " +
+      throw Error(options.model_path +
+                  ": LLM reranking strategies need a decoder language model, this is a " +
                   to_string(model_->info().kind));
     RuntimeOptions ro;
     ro.threads = options.threads;
@@ -111,9 +112,11 @@ class LlamaBackend : public LlmBackend {
     return out;
   }
 
-  std::string chat(const std::string& system, const std::string& user, const std::string& answer_prefix) const override {
+  std::string chat(const std::string& system, const std::string& user,
+                   const std::string& answer_prefix) const override {
     // Qwen3 answers in non-thinking mode after an empty think block (as Qwen3-Reranker does).
-    if (model_->info().arch == "qwen3") return LlmBackend::chat(system, user, "<think>\n\n</think>\n\n" + answer_prefix);
+    if (model_->info().arch == "qwen3")
+      return LlmBackend::chat(system, user, "<think>\n\n</think>\n\n" + answer_prefix);
     return LlmBackend::chat(system, user, answer_prefix);
   }
 
@@ -123,7 +126,9 @@ class LlamaBackend : public LlmBackend {
     if (t.empty()) throw Error("an answer label is empty");
     return t[0];
   }
-  TokenIds tokenize_prompt(const std::string& prompt) const { return model_->tokenizer().tokenize(prompt, true, true); }
+  TokenIds tokenize_prompt(const std::string& prompt) const {
+    return model_->tokenizer().tokenize(prompt, true, true);
+  }
 
   std::shared_ptr<const Model> model_;
   RuntimeOptions runtime_;

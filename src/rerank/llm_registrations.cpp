@@ -6,7 +6,9 @@ namespace {
 
 const bool registered = [] {
   for (const auto& [name, factory] : llm_strategies()) {
-    register_reranker(name, [f = factory](const RerankerOptions& options) { return f(open_llm_backend(options), options); });
+    register_reranker(name, [f = factory](const RerankerOptions& options) {
+      return f(open_llm_backend(options), options);
+    });
   }
   return true;
 }();

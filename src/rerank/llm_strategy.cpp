@@ -15,7 +15,8 @@ PassageTexts::PassageTexts(const LlmBackend& backend, const std::vector<Candidat
   texts_.resize(batch.size());
   for (std::size_t q = 0; q < batch.size(); ++q) {
     texts_[q].reserve(batch[q].candidates.size());
-    for (const auto& c : batch[q].candidates) texts_[q].push_back(backend.truncate(passage_text(c), max_tokens));
+    for (const auto& c : batch[q].candidates)
+      texts_[q].push_back(backend.truncate(passage_text(c), max_tokens));
   }
 }
 
@@ -33,7 +34,8 @@ RerankCost request_cost(RerankCost cost) {
   return cost;
 }
 
-Answerer label_answerer(std::shared_ptr<LlmBackend> backend, std::function<std::string(const Question&)> prompt_of,
+Answerer label_answerer(std::shared_ptr<LlmBackend> backend,
+                        std::function<std::string(const Question&)> prompt_of,
                         std::function<std::vector<std::string>(std::size_t)> labels_of) {
   return [backend, prompt_of, labels_of](const std::vector<Question>& questions) {
     std::vector<LabelRequest> requests;
@@ -49,20 +51,23 @@ Answerer label_answerer(std::shared_ptr<LlmBackend> backend, std::function<std::
   };
 }
 
-std::function<std::string(const Question&)> lettered_prompt(std::shared_ptr<LlmBackend> backend, PromptTemplate tmpl,
+std::function<std::string(const Question&)> lettered_prompt(std::shared_ptr<LlmBackend> backend,
+                                                            PromptTemplate tmpl,
                                                             std::shared_ptr<PassageTexts> texts,
                                                             const std::vector<CandidateList>& batch) {
   return [backend, tmpl, texts, &batch](const Question& q) {
     std::vector<PromptPassage> passages;
     for (std::size_t i = 0; i < q.shown.size(); ++i)
-      passages.push_back({letter_id(i), texts->at(q.query, q.shown[i]), batch[q.query].candidates[q.shown[i]].score});
-    return backend->chat(tmpl.system, render_user(tmpl, batch[q.query].query.text, passages), tmpl.answer_prefix);
+      passages.push_back(
+          {letter_id(i), texts->at(q.query, q.shown[i]), batch[q.query].candidates[q.shown[i]].score});
+    return backend->chat(tmpl.system, render_user(tmpl, batch[q.query].query.text, passages),
+                         tmpl.answer_prefix);
   };
 }
 
 const std::vector<std::pair<std::string, StrategyFactory>>& llm_strategies() {
   static const std::vector<std::pair<std::string, StrategyFactory>> all = {
-      {"listwise", make_listwise}, {"first", make_first},         {"pairwise", make_pairwise},
+      {"listwise", make_listwise}, {"first", make_first},           {"pairwise", make_pairwise},
       {"setwise", make_setwise},   {"insertrank", make_insertrank}, {"embedding", make_embedding},
       {"e2rank", make_e2rank},
   };

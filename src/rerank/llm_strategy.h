@@ -60,24 +60,29 @@ Answerer label_answerer(std::shared_ptr<LlmBackend> backend,
 
 // Listwise reranking by generation over sliding windows (listwise and InsertRank differ only in
 // their prompt).
-std::unique_ptr<Reranker> make_generated_listwise(const std::string& strategy, const std::string& default_template,
-                                                  std::shared_ptr<LlmBackend> backend, const RerankerOptions& options);
+std::unique_ptr<Reranker> make_generated_listwise(const std::string& strategy,
+                                                  const std::string& default_template,
+                                                  std::shared_ptr<LlmBackend> backend,
+                                                  const RerankerOptions& options);
 
 // The prompt of a question whose passages are labelled A, B, C, ... (FIRST, PRP, setwise).
-std::function<std::string(const Question&)> lettered_prompt(std::shared_ptr<LlmBackend> backend, PromptTemplate tmpl,
+std::function<std::string(const Question&)> lettered_prompt(std::shared_ptr<LlmBackend> backend,
+                                                            PromptTemplate tmpl,
                                                             std::shared_ptr<PassageTexts> texts,
                                                             const std::vector<CandidateList>& batch);
 
 // Ranks every query's candidates by the cosine similarity of their embeddings with the embedding of
 // query_texts[q] (embedding, E2Rank); all texts of the batch go to the backend in one call.
 std::vector<RerankResult> rank_by_cosine(LlmBackend& backend, const std::vector<CandidateList>& batch,
-                                         const std::vector<std::string>& query_texts, const PassageTexts& texts);
+                                         const std::vector<std::string>& query_texts,
+                                         const PassageTexts& texts);
 
 using StrategyFactory =
     std::function<std::unique_ptr<Reranker>(std::shared_ptr<LlmBackend>, const RerankerOptions&)>;
 
 std::unique_ptr<Reranker> make_listwise(std::shared_ptr<LlmBackend> backend, const RerankerOptions& options);
-std::unique_ptr<Reranker> make_insertrank(std::shared_ptr<LlmBackend> backend, const RerankerOptions& options);
+std::unique_ptr<Reranker> make_insertrank(std::shared_ptr<LlmBackend> backend,
+                                          const RerankerOptions& options);
 std::unique_ptr<Reranker> make_first(std::shared_ptr<LlmBackend> backend, const RerankerOptions& options);
 std::unique_ptr<Reranker> make_pairwise(std::shared_ptr<LlmBackend> backend, const RerankerOptions& options);
 std::unique_ptr<Reranker> make_setwise(std::shared_ptr<LlmBackend> backend, const RerankerOptions& options);

@@ -29,6 +29,11 @@ class PointwiseReranker final : public Reranker {
     llm::StrategyParams params("pointwise", options.params);
     params.text("template", "");
     params.text("instruction", "");
+    if (model_->info().kind == ModelKind::Embedding)
+      throw Error(
+          options.model_path +
+          ": an embedding model without a classification head cannot score pairs; pointwise reranking "
+          "needs a cross-encoder or a decoder LM (for embeddings use --strategy embedding)");
     const bool decoder = model_->info().kind == ModelKind::DecoderLM;
     const int trained = model_->info().n_ctx_train > 0 ? model_->info().n_ctx_train : 512;
     max_length_ = static_cast<std::size_t>(

@@ -77,9 +77,8 @@ PromptTemplate e2rank_query() {
 
 const std::map<std::string, PromptTemplate>& builtins() {
   static const std::map<std::string, PromptTemplate> all = {
-      {"rankzephyr", rankzephyr()},          {"first", first()},
-      {"prp", prp()},                        {"setwise", setwise()},
-      {"insertrank", insertrank()},          {"embedding-query", embedding_query()},
+      {"rankzephyr", rankzephyr()},     {"first", first()},           {"prp", prp()},
+      {"setwise", setwise()},           {"insertrank", insertrank()}, {"embedding-query", embedding_query()},
       {"e2rank-query", e2rank_query()},
   };
   return all;
@@ -142,9 +141,9 @@ std::string render_user(const PromptTemplate& t, const std::string& query,
   std::string rendered;
   for (std::size_t i = 0; i < passages.size(); ++i) {
     if (i) rendered += t.separator;
-    rendered += substitute(t.passage, {{"id", passages[i].id},
-                                       {"passage", passages[i].text},
-                                       {"score", format_score(passages[i].score)}});
+    rendered += substitute(
+        t.passage,
+        {{"id", passages[i].id}, {"passage", passages[i].text}, {"score", format_score(passages[i].score)}});
   }
   return substitute(t.user, {{"query", query},
                              {"num", std::to_string(passages.size())},

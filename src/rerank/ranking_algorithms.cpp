@@ -35,11 +35,13 @@ Ordering sliding_windows(Judge& judge, std::size_t n, std::size_t window, std::s
     while (true) {
       const std::size_t start = end > window ? end - window : 0;
       if (end - start < 2) break;  // a window of one passage has nothing to order
-      Shown shown(order.begin() + static_cast<std::ptrdiff_t>(start), order.begin() + static_cast<std::ptrdiff_t>(end));
+      Shown shown(order.begin() + static_cast<std::ptrdiff_t>(start),
+                  order.begin() + static_cast<std::ptrdiff_t>(end));
       const Preference pref = judge.ask(shown);
       std::vector<std::size_t> pos = identity(shown.size());
       // Stable: on equal preference the earlier (better-ranked so far) passage stays first.
-      std::stable_sort(pos.begin(), pos.end(), [&](std::size_t a, std::size_t b) { return pref[a] > pref[b]; });
+      std::stable_sort(pos.begin(), pos.end(),
+                       [&](std::size_t a, std::size_t b) { return pref[a] > pref[b]; });
       for (std::size_t i = 0; i < pos.size(); ++i) order[start + i] = shown[pos[i]];
       if (start == 0) break;
       end -= stride;
@@ -78,7 +80,8 @@ Ordering heap_top_k(Judge& judge, std::size_t n, std::size_t k, std::size_t chil
   return top_then_rest(top, n);
 }
 
-Ordering bubble_top_k(Judge& judge, std::size_t n, std::size_t k, std::size_t children, const BestOf& best_of) {
+Ordering bubble_top_k(Judge& judge, std::size_t n, std::size_t k, std::size_t children,
+                      const BestOf& best_of) {
   std::vector<std::size_t> arr = identity(n);
   const std::size_t width = children + 1;
   for (std::size_t i = 0; i < k && i + 1 < n; ++i) {
@@ -122,7 +125,8 @@ Ordering prp_all_pairs(Judge& judge, std::size_t n) {
       score[j] += 1.0 - i_beats_j;
     }
   std::vector<std::size_t> order = identity(n);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return score[a] > score[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return score[a] > score[b]; });
   return {order, score};
 }
 

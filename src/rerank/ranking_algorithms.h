@@ -25,7 +25,8 @@ Ordering heap_top_k(Judge& judge, std::size_t n, std::size_t k, std::size_t chil
 
 // Bubble-sort top-k: k passes of a window of children + 1 candidates sliding from the bottom up with
 // an overlap of one, carrying the best so far upwards. The rest follows in its current order.
-Ordering bubble_top_k(Judge& judge, std::size_t n, std::size_t k, std::size_t children, const BestOf& best_of);
+Ordering bubble_top_k(Judge& judge, std::size_t n, std::size_t k, std::size_t children,
+                      const BestOf& best_of);
 
 // PRP: the probability that `a` is more relevant than `b`, asking both orders (a, b) and (b, a) in
 // one round. Each answer holds the logits of the labels of the first and second passage shown.

@@ -28,7 +28,8 @@ struct Suspend {};
 
 class Judge {
  public:
-  Judge(const std::map<Shown, Preference>& known, std::vector<Shown>& pending) : known_(known), pending_(pending) {}
+  Judge(const std::map<Shown, Preference>& known, std::vector<Shown>& pending)
+      : known_(known), pending_(pending) {}
   // Preferences for all prompts, asked together in one round.
   std::vector<Preference> ask(const std::vector<Shown>& prompts);
   Preference ask(const Shown& prompt) { return ask(std::vector<Shown>{prompt})[0]; }

@@ -9,7 +9,9 @@
 namespace rerank::llm {
 
 StrategyParams::StrategyParams(std::string strategy, const std::map<std::string, std::string>& params)
-    : strategy_(std::move(strategy)), params_(params), known_(backend_params().begin(), backend_params().end()) {}
+    : strategy_(std::move(strategy)),
+      params_(params),
+      known_(backend_params().begin(), backend_params().end()) {}
 
 const std::vector<std::string>& backend_params() {
   static const std::vector<std::string> keys = {"context_tokens", "batch_tokens"};

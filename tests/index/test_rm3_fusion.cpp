@@ -7,6 +7,7 @@
 #include "index_test_util.h"
 #include "rerank/error.h"
 #include "rerank/fusion.h"
+#include "rerank/run_first_stage.h"
 #include "rerank/search.h"
 
 namespace rerank {
@@ -148,6 +149,24 @@ TEST(Fusion, RunsAreFusedPerQuery) {
   ASSERT_EQ(fused.by_query.size(), 2u);
   EXPECT_EQ(fused.by_query.at("2")[0].doc_id, "y");
   EXPECT_EQ(fused.tag, "fused");
+}
+
+}  // namespace
+}  // namespace rerank
+
+namespace rerank {
+namespace {
+
+TEST(RunRetriever, ServesARunSortedByScoreThenId) {
+  rerank::Run run;
+  run.by_query["q1"] = {{"b", 1.0}, {"c", 2.0}, {"a", 1.0}};
+  RunRetriever retriever(run, "pyserini");
+  EXPECT_EQ(retriever.name(), "pyserini");
+  const auto top = retriever.retrieve({"q1", "ignored text"}, 2);
+  ASSERT_EQ(top.size(), 2u);
+  EXPECT_EQ(top[0].doc_id, "c");
+  EXPECT_EQ(top[1].doc_id, "a");  // ties: ascending id
+  EXPECT_TRUE(retriever.retrieve({"q2", ""}, 5).empty());
 }
 
 }  // namespace

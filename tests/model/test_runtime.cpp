@@ -2,6 +2,7 @@
 // files, cross-encoder scores and decoder logits equal to a plain single-sequence llama.cpp decode,
 // batching that never changes a score (batch invariance), determinism, prefix KV reuse equality,
 // cost accounting, and grammar-constrained generation.
+#include <gguf.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <llama.h>
@@ -152,6 +153,55 @@ TEST(ModelLoad, BadFilesAreClearErrors) {
       error_of([&] { rerank::Model::load(truncated); }),
       ::testing::MatchesRegex(".*: truncated GGUF file \\(tensor data needs [0-9]+ bytes, the file has " +
                               std::to_string(full / 2) + "\\)"));
+}
+
+TEST(ModelLoad, UnsupportedArchitecturesAreClearErrors) {
+  // A well-formed GGUF whose architecture llama.cpp does not know.
+  const std::string path = scratch("unknown-arch.gguf");
+  gguf_context* g = gguf_init_empty();
+  gguf_set_val_str(g, "general.architecture", "nonesuch");
+  ASSERT_TRUE(gguf_write_to_file(g, path.c_str(), false));
+  gguf_free(g);
+  EXPECT_EQ(error_of([&] { rerank::Model::load(path); }),
+            path +
+                ": llama.cpp could not load the model (unsupported architecture or inconsistent tensors; set "
+                "RERANK_LLAMA_LOG=1 for llama.cpp's reason)");
+  // A GGUF that is not a model at all (no architecture), e.g. a bare tensor file.
+  const std::string bare = scratch("bare.gguf");
+  g = gguf_init_empty();
+  gguf_set_val_str(g, "general.name", "just data");
+  ASSERT_TRUE(gguf_write_to_file(g, bare.c_str(), false));
+  gguf_free(g);
+  EXPECT_EQ(error_of([&] { rerank::Model::load(bare); }),
+            bare + ": GGUF file without general.architecture (not a model)");
+}
+
+// The tiny BERT with its pooling type patched in place from RANK (4) to MEAN (1): a bidirectional
+// model without a ranking head, i.e. an embedding model. (GGUF: key string, u32 type tag, u32 value.)
+std::string tiny_embedding_model() {
+  static const std::string path = [] {
+    std::ifstream in(tiny_model(Tiny::Bert), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string key = "bert.pooling_type";
+    const auto at = bytes.find(key);
+    EXPECT_NE(at, std::string::npos);
+    const std::size_t value = at + key.size() + 4;
+    EXPECT_EQ(bytes[value], '\x04');
+    bytes[value] = '\x01';
+    const std::string out = scratch("embedding.gguf");
+    std::ofstream(out, std::ios::binary) << bytes;
+    return out;
+  }();
+  return path;
+}
+
+TEST(ModelLoad, BidirectionalModelsWithoutAHeadAreEmbeddingModels) {
+  const auto m = rerank::Model::load(tiny_embedding_model());
+  EXPECT_EQ(m->info().kind, rerank::ModelKind::Embedding);
+  EXPECT_EQ(m->info().pooling_type, LLAMA_POOLING_TYPE_MEAN);
+  EXPECT_FALSE(m->info().rank_head);
+  EXPECT_THAT(error_of([&] { rerank::CrossEncoder ce(m, {}); }),
+              ::testing::EndsWith("not a cross-encoder (model kind: embedding model)"));
 }
 
 TEST(ModelLoad, RuntimesRejectTheWrongKindOfModel) {

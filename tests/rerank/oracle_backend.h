@@ -54,11 +54,13 @@ class OracleBackend : public LlmBackend {
         const auto found = passages_in(r.prompt);
         std::vector<std::size_t> ids(found.size());
         for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = i;
-        std::stable_sort(ids.begin(), ids.end(), [&](std::size_t a, std::size_t b) { return found[a] > found[b]; });
+        std::stable_sort(ids.begin(), ids.end(),
+                         [&](std::size_t a, std::size_t b) { return found[a] > found[b]; });
         for (std::size_t i = 0; i < ids.size(); ++i)
           g.text.append(i ? " > [" : "[").append(std::to_string(ids[i] + 1)).append("]");
       }
-      g.cost = cost_of(r.prompt, 3 * static_cast<std::uint64_t>(std::count(g.text.begin(), g.text.end(), '[')));
+      g.cost =
+          cost_of(r.prompt, 3 * static_cast<std::uint64_t>(std::count(g.text.begin(), g.text.end(), '[')));
       out.push_back(std::move(g));
     }
     return out;

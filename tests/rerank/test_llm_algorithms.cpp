@@ -21,7 +21,8 @@ struct OracleRun {
   std::vector<CandidateList> batch;
   std::shared_ptr<OracleBackend> oracle;
   void add(const std::string& q, const std::vector<int>& g) { batch.push_back(make_list(q, g, grades)); }
-  std::vector<RerankResult> run(llm::StrategyFactory factory, std::map<std::string, std::string> params = {}) {
+  std::vector<RerankResult> run(llm::StrategyFactory factory,
+                                std::map<std::string, std::string> params = {}) {
     oracle = std::make_shared<OracleBackend>(grades);
     RerankerOptions options;
     options.params = std::move(params);
@@ -40,7 +41,8 @@ TEST(SlidingWindow, ListwiseTopTenIsIdealAfterOnePassWithNineWindows) {
   EXPECT_THAT(s.oracle->generate_calls, ElementsAreArray(std::vector<std::size_t>(9, 1)));
   EXPECT_EQ(r[0].ranking.size(), 100u);
   // Every window is asked with the permutation grammar of its 20 identifiers.
-  for (const auto& req : s.oracle->generation_requests) EXPECT_NE(req.grammar.find("\"[20]\""), std::string::npos);
+  for (const auto& req : s.oracle->generation_requests)
+    EXPECT_NE(req.grammar.find("\"[20]\""), std::string::npos);
 }
 
 TEST(SlidingWindow, FirstTopTenIsIdealFromLabelLogitsWithNineForwardCalls) {
@@ -126,10 +128,12 @@ TEST(Pairwise, PromptsShowBothOrdersWithPassageLabels) {
   ASSERT_EQ(s.oracle->label_requests.size(), 2u);
   const auto& a = s.oracle->label_requests[0];
   EXPECT_THAT(a.labels, ElementsAre(" A", " B"));
-  EXPECT_EQ(a.prompt,
-            "<|im_start|>user\nGiven a query \"question q1\", which of the following two passages is more relevant "
-            "to the query?\n\nPassage A: \"<passage q1-0000>\"\n\nPassage B: \"<passage q1-0001>\"\n\nOutput Passage "
-            "A or Passage B:<|im_end|>\n<|im_start|>assistant\nPassage");
+  EXPECT_EQ(
+      a.prompt,
+      "<|im_start|>user\nGiven a query \"question q1\", which of the following two passages is more relevant "
+      "to the query?\n\nPassage A: \"<passage q1-0000>\"\n\nPassage B: \"<passage q1-0001>\"\n\nOutput "
+      "Passage "
+      "A or Passage B:<|im_end|>\n<|im_start|>assistant\nPassage");
   EXPECT_NE(s.oracle->label_requests[1].prompt.find("Passage A: \"<passage q1-0001>\""), std::string::npos);
 }
 
@@ -225,7 +229,8 @@ TEST(InsertRank, ShowsFirstStageScoresAndSortsLikeListwise) {
   EXPECT_EQ(ids_of(r[0].ranking, 10), first_k(ideal_ids(g), 10));
   EXPECT_EQ(r[0].cost.model_calls, 9u);
   // The first window is [80,100): d80 (score 100 - 80 * 0.5 = 60) is shown as passage [1].
-  EXPECT_NE(s.oracle->generation_requests[0].prompt.find("[1] <passage q1-0080>\nBM25 score for passage [1]: 60.00\n"),
+  EXPECT_NE(s.oracle->generation_requests[0].prompt.find(
+                "[1] <passage q1-0080>\nBM25 score for passage [1]: 60.00\n"),
             std::string::npos);
 }
 
@@ -240,7 +245,8 @@ TEST(Embedding, RanksByCosineWithOneEmbeddingPerText) {
   EXPECT_EQ(r[1].cost.model_calls, 5u);
   EXPECT_THAT(s.oracle->embed_calls, ElementsAre(21));  // both queries in one call
   EXPECT_EQ(s.oracle->embedded[0],
-            "Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery:question q1");
+            "Instruct: Given a web search query, retrieve relevant passages that answer the "
+            "query\nQuery:question q1");
   // Scores are the cosines: grade 14 -> (15, 1) against (1, 0).
   EXPECT_NEAR(r[0].ranking[0].score, 15.0 / std::sqrt(226.0), 1e-9);
 }
@@ -252,9 +258,10 @@ TEST(E2Rank, QueryEmbeddingHoldsTheTopKCandidates) {
   const auto r = s.run(llm::make_e2rank, {{"topk", "3"}});
   EXPECT_EQ(ids_of(r[0].ranking), ideal_ids(g));
   const std::string& pseudo_query = s.oracle->embedded[0];
-  EXPECT_EQ(pseudo_query,
-            "Given a web search query, retrieve relevant passages that answer the query\nDocuments:\n[1] <passage "
-            "q1-0000>\n[2] <passage q1-0001>\n[3] <passage q1-0002>\nSearch Query:question q1");
+  EXPECT_EQ(
+      pseudo_query,
+      "Given a web search query, retrieve relevant passages that answer the query\nDocuments:\n[1] <passage "
+      "q1-0000>\n[2] <passage q1-0001>\n[3] <passage q1-0002>\nSearch Query:question q1");
   EXPECT_EQ(r[0].cost.model_calls, 9u);
 }
 

@@ -47,11 +47,14 @@ class TinyQwen3 : public ::testing::Test {
     for (int i = 0; i < 6; ++i) {
       std::string text = "passage number ";
       text.append(std::to_string(i)).append(" about the moon and the sea");
-      many.candidates.push_back({std::string("m").append(std::to_string(i)), i % 3 ? "" : "Title", text, 20.0 - i});
+      many.candidates.push_back(
+          {std::string("m").append(std::to_string(i)), i % 3 ? "" : "Title", text, 20.0 - i});
     }
     b.push_back(many);
     CandidateList awkward{{"q2", "duplicates and empty documents"}, {}};
-    awkward.candidates = {{"a", "", "first text", 3.0}, {"a", "", "first text", 2.5}, {"e", "", "", 2.0},
+    awkward.candidates = {{"a", "", "first text", 3.0},
+                          {"a", "", "first text", 2.5},
+                          {"e", "", "", 2.0},
                           {"b", "", "other text", 1.0}};
     b.push_back(awkward);
     b.push_back(CandidateList{{"q3", "single"}, {{"s", "", "only one", 1.0}}});
@@ -118,7 +121,8 @@ TEST_F(TinyQwen3, EveryGenerativeStrategyReturnsTheSamePermutationTwice) {
       EXPECT_GT(one[0].cost.generated_tokens, 0u);
     }
     if (name == "pairwise") {
-      EXPECT_GT(one[0].cost.cached_tokens, 0u);  // both orders of a pair are asked together, sharing the prefix
+      EXPECT_GT(one[0].cost.cached_tokens,
+                0u);  // both orders of a pair are asked together, sharing the prefix
     }
   }
 }
@@ -129,7 +133,8 @@ TEST_F(TinyQwen3, GrammarConstrainedGenerationWritesPermutations) {
   o.threads = 2;
   auto backend = open_llm_backend(o);
   // Exact grammar (4 <= 9 identifiers): the raw generation itself is a permutation.
-  const GenerationRequest exact{backend->chat("", "Rank [1] a [2] b [3] c [4] d", ""), llm::permutation_grammar(4), 40};
+  const GenerationRequest exact{backend->chat("", "Rank [1] a [2] b [3] c [4] d", ""),
+                                llm::permutation_grammar(4), 40};
   const auto g = backend->generate({exact, exact});
   ASSERT_EQ(g.size(), 2u);
   std::smatch m;

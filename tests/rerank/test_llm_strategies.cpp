@@ -122,19 +122,22 @@ TEST(LlmStrategies, BadOptionValuesNameTheOption) {
     }
     return std::string("no error");
   };
-  EXPECT_EQ(error_of(llm::make_listwise, {{"window", "ten"}}), "listwise: option window must be an integer, got 'ten'");
+  EXPECT_EQ(error_of(llm::make_listwise, {{"window", "ten"}}),
+            "listwise: option window must be an integer, got 'ten'");
   EXPECT_EQ(error_of(llm::make_listwise, {{"window", "10"}, {"stride", "11"}}),
             "listwise: option stride must be between 1 and 10, got 11");
-  EXPECT_EQ(error_of(llm::make_first, {{"window", "30"}}), "first: option window must be between 2 and 26, got 30");
+  EXPECT_EQ(error_of(llm::make_first, {{"window", "30"}}),
+            "first: option window must be between 2 and 26, got 30");
   EXPECT_EQ(error_of(llm::make_pairwise, {{"variant", "bubble"}}),
             "pairwise: option variant must be one of allpair, heapsort, sliding, got 'bubble'");
   EXPECT_EQ(error_of(llm::make_setwise, {{"prompt", "Pick one: {passages}"}}),
             "setwise: the prompt template has no {query} placeholder");
   EXPECT_EQ(error_of(llm::make_listwise, {{"passage_format", "{passage}"}}),
             "listwise: the passage format has no {id} placeholder, so the model cannot name passages");
-  EXPECT_EQ(error_of(llm::make_listwise, {{"template", "nope"}}),
-            "unknown prompt template 'nope' (built-in: e2rank-query, embedding-query, first, insertrank, prp, "
-            "rankzephyr, setwise)");
+  EXPECT_EQ(
+      error_of(llm::make_listwise, {{"template", "nope"}}),
+      "unknown prompt template 'nope' (built-in: e2rank-query, embedding-query, first, insertrank, prp, "
+      "rankzephyr, setwise)");
 }
 
 TEST(LlmStrategies, UserTemplatesReplaceThePublishedOnes) {
@@ -172,9 +175,10 @@ TEST(LlmStrategies, LabelsMustBeSingleTokens) {
     llm::make_pairwise(backend, {});
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(),
-                 "pairwise: the answer labels ' A', ' B' are not single tokens of this model's vocabulary, so their "
-                 "logits cannot rank passages");
+    EXPECT_STREQ(
+        e.what(),
+        "pairwise: the answer labels ' A', ' B' are not single tokens of this model's vocabulary, so their "
+        "logits cannot rank passages");
   }
 }
 

@@ -5,8 +5,8 @@
 #include <llama.h>
 
 #include <chrono>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 
@@ -22,7 +22,8 @@ TEST(ParsePermutation, KeepsFirstMentionsAndAppendsTheRestInPriorOrder) {
   EXPECT_THAT(parse_permutation("[2] > [3] > [1]", 3), ElementsAre(1, 2, 0));
   EXPECT_THAT(parse_permutation("[3] > [3] > [9] > [0] > [1", 4), ElementsAre(2, 0, 1, 3));
   EXPECT_THAT(parse_permutation("", 3), ElementsAre(0, 1, 2));
-  EXPECT_THAT(parse_permutation("I think [12] then [2]] and [x] [02]", 12), ElementsAre(11, 1, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10));
+  EXPECT_THAT(parse_permutation("I think [12] then [2]] and [x] [02]", 12),
+              ElementsAre(11, 1, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10));
   EXPECT_THAT(parse_permutation("[99999999999999999999999] > [1]", 2), ElementsAre(0, 1));
   EXPECT_TRUE(parse_permutation("[1]", 0).empty());
 }
@@ -36,15 +37,16 @@ class GrammarCheck : public ::testing::Test {
   }
   static void TearDownTestSuite() { tokenizer_.reset(); }
   void SetUp() override {
-    if (!tokenizer_) GTEST_SKIP() << "llama.cpp vocabulary ggml-vocab-qwen2.gguf not found under " << RERANK_LLAMA_SOURCE;
+    if (!tokenizer_)
+      GTEST_SKIP() << "llama.cpp vocabulary ggml-vocab-qwen2.gguf not found under " << RERANK_LLAMA_SOURCE;
   }
 
   // Feeds the tokens of `text` through llama.cpp's grammar sampler; true when every token is allowed
   // and the grammar is complete at the end (end-of-generation allowed).
   bool accepts(const std::string& grammar, const std::string& text) const {
     const llama_vocab* vocab = tokenizer_->vocab();
-    std::unique_ptr<llama_sampler, void (*)(llama_sampler*)> s(llama_sampler_init_grammar(vocab, grammar.c_str(), "root"),
-                                                              llama_sampler_free);
+    std::unique_ptr<llama_sampler, void (*)(llama_sampler*)> s(
+        llama_sampler_init_grammar(vocab, grammar.c_str(), "root"), llama_sampler_free);
     EXPECT_NE(s, nullptr) << "llama.cpp could not parse the grammar";
     if (!s) return false;
     auto allowed = [&](llama_token t) {
@@ -99,9 +101,11 @@ TEST_F(GrammarCheck, ExactGrammarIsQuickToParse) {
   std::unique_ptr<llama_sampler, void (*)(llama_sampler*)> s(
       llama_sampler_init_grammar(tokenizer_->vocab(), g.c_str(), "root"), llama_sampler_free);
   ASSERT_NE(s, nullptr);
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   RecordProperty("parse_ms", std::to_string(ms));
-  std::printf("exact grammar for %zu identifiers: %zu bytes, parsed in %.1f ms\n", kExactPermutationLimit, g.size(), ms);
+  std::printf("exact grammar for %zu identifiers: %zu bytes, parsed in %.1f ms\n", kExactPermutationLimit,
+              g.size(), ms);
   EXPECT_EQ(g.substr(0, 14), "root ::= s511\n");
 }
 
