@@ -22,11 +22,16 @@ int main(int argc, char** argv) {
   std::string requests_path, output, strategy = "pointwise";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
-    if (a == "--model") options.model_path = v;
-    else if (a == "--requests") requests_path = v;
-    else if (a == "--output") output = v;
-    else if (a == "--strategy") strategy = v;
-    else if (a == "--threads") options.threads = std::stoi(v);
+    if (a == "--model")
+      options.model_path = v;
+    else if (a == "--requests")
+      requests_path = v;
+    else if (a == "--output")
+      output = v;
+    else if (a == "--strategy")
+      strategy = v;
+    else if (a == "--threads")
+      options.threads = std::stoi(v);
     else if (a == "--param" && v.find('=') != std::string::npos)
       options.params[v.substr(0, v.find('='))] = v.substr(v.find('=') + 1);
     else {

@@ -9,15 +9,16 @@
 
 namespace rerank::detail {
 
-// Batch invariance (a document's score must not depend on its batch-mates within 1e-5).
-// llama.cpp's CPU flash attention has a kernel for micro-batches under 64 tokens that converts Q to
-// F16 and a tiled F32 kernel from 64 tokens on: the same document scored alone or packed with others
-// would differ by ~5e-4, and even the tiled kernel alone moves scores by ~2e-5 with the alignment of
-// a sequence's cells to its tiles (measured on the tiny test models). Hence flash attention is off
-// by default (RuntimeOptions::flash_attention) and the standard attention, whose softmax and matrix
-// products see each sequence's cells the same way in any batch, is used; in addition every forward
-// pass is padded to at least this many tokens with a dummy sequence, so that no kernel choice ever
-// depends on how many tokens a pass happens to hold.
+// Batch invariance (a document's score must not depend on its batch-mates; required within 1e-5).
+// llama.cpp's CPU flash attention has a kernel for micro-batches under 64 tokens (Q rounded to F16)
+// and a tiled F32 kernel (64 query rows x 64 KV cells per tile, fully masked tiles skipped) from 64
+// tokens on; the same document alone or packed would take different kernels (~5e-4 apart). So
+// (1) every forward pass holds at least this many tokens, padded with a dummy sequence, and
+// (2) with RuntimeOptions::align_sequences every sequence starts at a multiple of this many tokens
+// (its own padding sequence fills the gap), so a sequence's query rows and KV cells always fill the
+// same tiles the same way: cross-encoder scores are then bit-for-bit independent of the batch and
+// decoder logits agree within 1e-7 (tests/model/test_runtime.cpp). Flash attention also makes the
+// attention cost proportional to the attended tiles only (the non-flash path is ~10x slower here).
 constexpr int kInvariantBatchTokens = 64;
 
 struct ContextDeleter {

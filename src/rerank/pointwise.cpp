@@ -44,7 +44,7 @@ class PointwiseReranker final : public Reranker {
     runtime.threads = options.threads;
     runtime.batch_tokens = params.integer("batch_tokens", 1024, 64, 1 << 20);
     runtime.max_sequences = params.integer("max_sequences", 64, 1, 127);
-    runtime.flash_attention = params.choice("flash_attention", "off", {"on", "off"}) == "on";
+    runtime.flash_attention = params.choice("flash_attention", "on", {"on", "off"}) == "on";
     runtime.align_sequences = params.choice("align", "on", {"on", "off"}) == "on";
     if (decoder) {
       reuse_prefix_ = params.choice("prefix_reuse", "on", {"on", "off"}) == "on";

@@ -48,7 +48,7 @@ llama_context* reference_decode(const rerank::Model& model, const TokenIds& toke
   cp.n_ctx = cp.n_batch = cp.n_ubatch = 512;
   cp.n_seq_max = 2;
   cp.kv_unified = true;
-  cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;  // as the runtime (see RuntimeOptions)
+  cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_AUTO;  // as the runtime (see RuntimeOptions)
   cp.embeddings = embeddings;
   cp.pooling_type = embeddings ? LLAMA_POOLING_TYPE_RANK : LLAMA_POOLING_TYPE_NONE;
   cp.n_threads = cp.n_threads_batch = 1;
@@ -356,7 +356,7 @@ TEST_F(DecoderFixture, BatchInvariantAndDeterministic) {
     const auto alone_full =
         lm.next_token_logits({rerank::PromptGroup{{}, {all[i]}}}, answers, nullptr, false);
     // The issue asks for 1e-5; with aligned placement (RuntimeOptions::align_sequences) the
-    // measured worst case is 6e-8, so 1e-6 is asserted.
+    // measured worst case is below 1e-7, so 1e-6 is asserted.
     for (int t = 0; t < 2; ++t) {
       EXPECT_NEAR(alone[0][0][t], together[0][i][t], 1e-6);
       EXPECT_NEAR(trio[0][1][t], together[0][i][t], 1e-6);
