@@ -77,13 +77,12 @@ if [ "${RERANK_LLAMA_SERVER:-0}" = 1 ]; then
     log "building llama-server ${COMMIT:0:12} (about 8 minutes, benchmarks only)"
     B="$CACHE/build-server-${COMMIT:0:12}"
     rm -rf "$B"
-    cmake -S "$SRC" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
+    cmake -S "$SRC" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DBUILD_SHARED_LIBS=OFF \
           -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_CURL=OFF \
           -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON >&2
     cmake --build "$B" -j"$(nproc)" --target llama-server >&2
     mkdir -p "$SPREFIX/bin"
     cp "$B"/bin/llama-server "$SPREFIX/bin/"
-    cp -P "$B"/bin/*.so* "$SPREFIX/bin/" 2>/dev/null || true
     rm -rf "$B"
     touch "$SPREFIX/.complete"
   fi

@@ -79,8 +79,9 @@ Run read_run(const std::string& path) {
       columns = n == 3 ? 3 : 6;
     }
     if (n != columns)
-      reader.fail(columns == 6 ? "expected 6 columns \"qid Q0 docid rank score tag\", found " + std::to_string(n)
-                               : "expected 3 columns \"query-id corpus-id score\", found " + std::to_string(n));
+      reader.fail(columns == 6
+                      ? "expected 6 columns \"qid Q0 docid rank score tag\", found " + std::to_string(n)
+                      : "expected 3 columns \"query-id corpus-id score\", found " + std::to_string(n));
     std::string_view score_text = f[2];
     if (columns == 6) {
       if (!io::parse_int(f[3])) reader.fail("rank \"" + std::string(f[3]) + "\" is not an integer");

@@ -29,7 +29,8 @@ Run read_json_run(const std::string& path) {
   text << in.rdbuf();
   const std::string body = text.str();
   if (const auto bad = find_invalid_utf8(body)) {
-    const std::size_t line = 1 + static_cast<std::size_t>(std::count(body.begin(), body.begin() + *bad, '\n'));
+    const std::size_t line =
+        1 + static_cast<std::size_t>(std::count(body.begin(), body.begin() + *bad, '\n'));
     throw InputError(path, line, "invalid UTF-8 at byte " + std::to_string(*bad) + " of the file");
   }
   nlohmann::json doc;
@@ -37,7 +38,8 @@ Run read_json_run(const std::string& path) {
     doc = nlohmann::json::parse(body);
   } catch (const nlohmann::json::parse_error& e) {
     const std::size_t upto = std::min<std::size_t>(e.byte, body.size());
-    const std::size_t line = 1 + static_cast<std::size_t>(std::count(body.begin(), body.begin() + upto, '\n'));
+    const std::size_t line =
+        1 + static_cast<std::size_t>(std::count(body.begin(), body.begin() + upto, '\n'));
     throw InputError(path, line, std::string("invalid JSON run: ") + e.what());
   }
   if (!doc.is_object())

@@ -3,6 +3,7 @@
 #include <llama.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "model/llama_session.h"
 #include "rerank/cross_encoder.h"
@@ -196,6 +197,38 @@ void LanguageModel::run_group(const PromptGroup& input, const TokenIds& tokens,
   llama_memory_clear(mem, true);
 }
 
+namespace {
+
+llama_token argmax(const llama_token_data* data, std::size_t n) {
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < n; ++i)
+    if (data[i].logit > data[best].logit) best = i;
+  return data[best].id;
+}
+
+// Greedy decoding under an optional grammar. Checking every one of a 150k-token vocabulary against
+// the grammar at each step dominated generation time; instead the unconstrained best token is checked
+// alone, and only when the grammar rejects it is the whole vocabulary masked. The result is the same
+// token either way: an allowed argmax is also the argmax over the allowed tokens.
+llama_token greedy_token(const float* logits, int n_vocab, llama_sampler* grammar) {
+  std::vector<llama_token_data> all(static_cast<std::size_t>(n_vocab));
+  for (int t = 0; t < n_vocab; ++t) all[static_cast<std::size_t>(t)] = {t, logits[t], 0.0f};
+  llama_token best = argmax(all.data(), all.size());
+  if (!grammar) return best;
+  llama_token_data one = {best, logits[best], 0.0f};
+  llama_token_data_array single = {&one, 1, -1, false};
+  llama_sampler_apply(grammar, &single);
+  if (std::isinf(one.logit) && one.logit < 0) {
+    llama_token_data_array full = {all.data(), all.size(), -1, false};
+    llama_sampler_apply(grammar, &full);
+    best = argmax(all.data(), all.size());
+  }
+  llama_sampler_accept(grammar, best);
+  return best;
+}
+
+}  // namespace
+
 GeneratedText LanguageModel::generate(const TokenIds& prompt, const GenerationOptions& options,
                                       RerankCost* cost) {
   if (prompt.empty()) throw Error("cannot generate from an empty prompt");
@@ -204,16 +237,11 @@ GeneratedText LanguageModel::generate(const TokenIds& prompt, const GenerationOp
     throw Error("prompt of " + std::to_string(prompt.size()) + " tokens plus " +
                 std::to_string(options.max_tokens) + " generated tokens exceeds the context");
   const llama_vocab* vocab = llama_model_get_vocab(model_->get());
-  llama_sampler_chain_params sp = llama_sampler_chain_default_params();
-  sp.no_perf = true;
-  std::unique_ptr<llama_sampler, void (*)(llama_sampler*)> chain(llama_sampler_chain_init(sp),
-                                                                 llama_sampler_free);
+  std::unique_ptr<llama_sampler, void (*)(llama_sampler*)> grammar(nullptr, llama_sampler_free);
   if (!options.grammar.empty()) {
-    llama_sampler* grammar = llama_sampler_init_grammar(vocab, options.grammar.c_str(), "root");
+    grammar.reset(llama_sampler_init_grammar(vocab, options.grammar.c_str(), "root"));
     if (!grammar) throw Error("invalid GBNF grammar (llama.cpp could not parse it)");
-    llama_sampler_chain_add(chain.get(), grammar);
   }
-  llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
 
   llama_context* ctx = state_->ctx.get();
   llama_memory_t mem = llama_get_memory(ctx);
@@ -233,7 +261,8 @@ GeneratedText LanguageModel::generate(const TokenIds& prompt, const GenerationOp
   }
   GeneratedText gen;
   for (int i = 0; i < options.max_tokens; ++i) {
-    const llama_token next = llama_sampler_sample(chain.get(), ctx, -1);
+    const llama_token next =
+        greedy_token(llama_get_logits_ith(ctx, -1), llama_vocab_n_tokens(vocab), grammar.get());
     if (llama_vocab_is_eog(vocab, next)) {
       gen.ended = true;
       break;

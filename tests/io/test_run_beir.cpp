@@ -9,7 +9,8 @@ using rerank::test::input_error;
 using rerank::test::write_temp;
 
 TEST(RunBeir, JsonResultsAreOrderedByScoreThenDocId) {
-  const auto path = write_temp("rb1.json", "\xEF\xBB\xBF {\"q2\": {\"d1\": 0.5, \"d9\": 2, \"d3\": 2},\n \"q1\": {\"x\": -1.25}}");
+  const auto path = write_temp(
+      "rb1.json", "\xEF\xBB\xBF {\"q2\": {\"d1\": 0.5, \"d9\": 2, \"d3\": 2},\n \"q1\": {\"x\": -1.25}}");
   const rerank::Run run = read_run(path);
   ASSERT_EQ(run.by_query.size(), 2u);
   const auto& q2 = run.by_query.at("q2");
@@ -40,7 +41,8 @@ TEST(RunBeir, Errors) {
             dir + "rbe2.json: query \"q1\", document \"d1\": score is not a number");
   EXPECT_EQ(input_error([&] { read_run(write_temp("rbe3.json", "{\"q1\": [1, 2]}")); }),
             dir + "rbe3.json: query \"q1\": expected an object {\"document id\": score}");
-  const std::string truncated = input_error([&] { read_run(write_temp("rbe4.json", "{\"q1\":\n {\"d1\": 1,\n")); });
+  const std::string truncated =
+      input_error([&] { read_run(write_temp("rbe4.json", "{\"q1\":\n {\"d1\": 1,\n")); });
   EXPECT_EQ(truncated.rfind(dir + "rbe4.json:3: invalid JSON run: ", 0), 0u) << truncated;
   EXPECT_EQ(input_error([&] { read_run(write_temp("rbe5.json", "{\"q1\": {\"d\xFF\": 1}}")); }),
             dir + "rbe5.json:1: invalid UTF-8 at byte 10 of the file");

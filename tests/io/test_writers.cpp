@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "error_message.h"
 #include "io_test_util.h"
 #include "rerank/io.h"
 #include "rerank/io_writers.h"
@@ -10,15 +11,7 @@ using namespace rerank;
 using rerank::test::write_temp;
 
 namespace {
-template <typename Fn>
-std::string error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const rerank::Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+std::string error_of(const std::function<void()>& fn) { return rerank::test::error_of(fn, "no error"); }
 }  // namespace
 
 TEST(Writers, Documents) {

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 
+#include "error_message.h"
 #include "rerank/cross_encoder.h"
 #include "rerank/error.h"
 #include "rerank/language_model.h"
@@ -25,14 +26,7 @@ using rerank::test::Tiny;
 using rerank::test::tiny_model;
 namespace fs = std::filesystem;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const rerank::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using rerank::test::error_of;
 
 std::string scratch(const std::string& name) {
   const fs::path dir = fs::path(RERANK_TEST_TMP) / "runtime_bad";

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "error_message.h"
 #include "rerank/cross_encoder.h"
 #include "rerank/error.h"
 #include "rerank/language_model.h"
@@ -24,14 +25,7 @@ using rerank::test::Tiny;
 using rerank::test::tiny_model;
 namespace pw = rerank::pointwise;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const rerank::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using rerank::test::error_of;
 
 std::shared_ptr<const rerank::Model> shared_model(Tiny which) {
   static std::map<Tiny, std::shared_ptr<const rerank::Model>> loaded;
