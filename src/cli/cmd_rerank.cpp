@@ -4,6 +4,7 @@
 // so that the run stays sorted. Progress with an ETA and a cost summary go to stderr.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -22,6 +23,7 @@ struct RerankArgs {
   std::string model, queries, corpus, run, candidates, output, strategy = "pointwise", chunking, instruction;
   std::string tag = "rerank";
   std::size_t depth = 100;
+  std::size_t query_batch = 16;
   int max_length = 0;
   int threads = 0;
   std::vector<std::string> params;
@@ -142,6 +144,8 @@ std::function<int()> setup_rerank(CLI::App& app) {
   app.add_option("--instruction", a->instruction, "Task instruction for LLM rerankers' prompts");
   app.add_option("--param", a->params, "Strategy option KEY=VALUE (repeatable; see docs/rerankers.md)");
   app.add_option("--tag", a->tag, "Run tag of the output (default rerank)");
+  app.add_option("--query-batch", a->query_batch, "Queries handed to the reranker at once (default 16)")
+      ->check(CLI::PositiveNumber);
   return [a] {
     if (a->run.empty() == a->candidates.empty()) throw Error("give exactly one of --run and --candidates");
     if (a->depth == 0) throw Error("--depth must be at least 1");
@@ -165,17 +169,26 @@ std::function<int()> setup_rerank(CLI::App& app) {
     Run out;
     out.tag = a->tag;
     RerankCost cost;
-    for (const auto& job : jobs) {
-      RerankResult result = std::move(reranker->rerank({job.head})[0]);
-      cost += result.cost;
-      done += job.head.candidates.size();
+    // Queries go to the reranker in groups so strategies can batch model calls across queries
+    // (scores do not depend on batch-mates, so the group size never changes the output).
+    for (std::size_t first = 0; first < jobs.size(); first += a->query_batch) {
+      const std::size_t last = std::min(jobs.size(), first + a->query_batch);
+      std::vector<CandidateList> group;
+      for (std::size_t j = first; j < last; ++j) group.push_back(jobs[j].head);
+      std::vector<RerankResult> results = reranker->rerank(group);
+      for (std::size_t j = first; j < last; ++j) {
+        const Job& job = jobs[j];
+        RerankResult& result = results[j - first];
+        cost += result.cost;
+        done += job.head.candidates.size();
+        auto& ranking = out.by_query[job.head.query.id];
+        ranking = std::move(result.ranking);
+        // Below the depth: original order, scores strictly under the reranked ones.
+        double floor = ranking.empty() ? 0.0 : ranking.back().score;
+        for (const auto& d : job.tail) ranking.push_back({d.doc_id, floor -= 1.0});
+        if (ranking.empty()) out.by_query.erase(job.head.query.id);
+      }
       progress.update(done);
-      auto& ranking = out.by_query[job.head.query.id];
-      ranking = std::move(result.ranking);
-      // Below the depth: original order, scores strictly under the reranked ones.
-      double floor = ranking.empty() ? 0.0 : ranking.back().score;
-      for (const auto& d : job.tail) ranking.push_back({d.doc_id, floor -= 1.0});
-      if (ranking.empty()) out.by_query.erase(job.head.query.id);
     }
     progress.finish();
     write_run(a->output, out);

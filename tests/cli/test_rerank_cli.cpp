@@ -77,6 +77,13 @@ TEST(RerankCli, ReranksTheTopCandidatesAndKeepsTheRestInOrder) {
                 .exit_code,
             0);
   EXPECT_EQ(slurp(out2), slurp(out));
+  // One query per reranker call instead of groups: still the same bytes.
+  const std::string out3 = scratch("out3.run");
+  ASSERT_EQ(run_cli({"rerank", "--model", rerank::test::tiny_model(rerank::test::Tiny::Bert), "--candidates",
+                     cands, "--depth", "3", "--query-batch", "1", "--output", out3, "--tag", "tiny"})
+                .exit_code,
+            0);
+  EXPECT_EQ(slurp(out3), slurp(out));
 }
 
 TEST(RerankCli, BadModelsAndArgumentsAreClearErrors) {
