@@ -2,6 +2,7 @@
 // Qwen3 model (random weights: only the plumbing is checked, never relevance).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -20,7 +21,8 @@ using rerank::test::slurp;
 class CliLlmStrategies : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = fs::path(RERANK_TEST_TMP) / "cli_llm";
+    // ctest runs each test in its own process, concurrently: every process writes its own files.
+    dir_ = fs::path(RERANK_TEST_TMP) / ("cli_llm_" + std::to_string(::getpid()));
     fs::create_directories(dir_);
     model_ = (dir_ / "tiny-qwen3.gguf").string();
     if (!fs::exists(rerank::default_vocab_path(rerank::TestModelArch::Qwen3))) return;
@@ -35,8 +37,14 @@ class CliLlmStrategies : public ::testing::Test {
         << R"({"query_id": "2", "query": "tides", "candidates": [{"id": "x1", "text": "The moon pulls the sea", "score": 3.0}]})"
            "\n";
   }
+  static void TearDownTestSuite() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
   void SetUp() override {
-    if (!fs::exists(model_)) GTEST_SKIP() << "llama.cpp vocabulary for the test model not found";
+    if (!fs::exists(rerank::default_vocab_path(rerank::TestModelArch::Qwen3)))
+      GTEST_SKIP() << "llama.cpp vocabulary for the test model not found";
+    ASSERT_TRUE(fs::exists(model_)) << "the test model was not written: " << model_;
   }
 
   static rerank::test::CliResult rerank_with(const std::string& strategy,

@@ -4,6 +4,7 @@
 // documents; costs are reported per query.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -24,10 +25,11 @@ namespace fs = std::filesystem;
 class TinyQwen3 : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const fs::path dir = fs::path(RERANK_TEST_TMP) / "llm_runtime";
+    // ctest runs each test in its own process, concurrently: every process writes its own model.
+    const fs::path dir = fs::path(RERANK_TEST_TMP) / ("llm_runtime_" + std::to_string(::getpid()));
     fs::create_directories(dir);
     path_ = (dir / "tiny-qwen3.gguf").string();
-    if (fs::exists(path_)) return;
+    if (fs::exists(path_) || !fs::exists(default_vocab_path(TestModelArch::Qwen3))) return;
     TestModelSpec spec;
     spec.arch = TestModelArch::Qwen3;
     spec.shape = TestModelShape::Tiny;
@@ -35,9 +37,14 @@ class TinyQwen3 : public ::testing::Test {
     spec.type = TestModelType::F32;
     write_test_model(spec, path_);
   }
+  static void TearDownTestSuite() {
+    std::error_code ec;
+    fs::remove_all(fs::path(path_).parent_path(), ec);
+  }
   void SetUp() override {
     if (!fs::exists(default_vocab_path(TestModelArch::Qwen3)))
       GTEST_SKIP() << "llama.cpp vocabulary not found: " << default_vocab_path(TestModelArch::Qwen3);
+    ASSERT_TRUE(fs::exists(path_)) << "the test model was not written: " << path_;
   }
 
   static std::vector<CandidateList> batch() {
