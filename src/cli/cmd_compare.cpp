@@ -17,9 +17,7 @@ namespace {
 struct CompareArgs {
   std::string run_a, run_b, qrels;
   std::vector<std::string> measures;
-  bool complete = false;
-  long level = 1;
-  std::int64_t max_docs = 0;
+  eval::EvalOptions options;  // -l, -c, -M
   std::size_t permutations = eval::kDefaultPermutations;
   std::uint64_t seed = eval::kDefaultSeed;
 };
@@ -56,10 +54,11 @@ std::function<int()> setup_compare(CLI::App& app) {
                  "map and ndcg_cut.10")
       ->allow_extra_args(false)
       ->take_all();
-  app.add_flag("-c,--complete_rel_info_wanted", args->complete,
+  app.add_flag("-c,--complete_rel_info_wanted", args->options.complete,
                "Compare on every judged query, not only those either run answers");
-  app.add_option("-l,--level_for_rel", args->level, "Minimum grade that counts as relevant (default 1)");
-  app.add_option("-M,--Max_retrieved_per_topic", args->max_docs,
+  app.add_option("-l,--level_for_rel", args->options.relevance_level,
+                 "Minimum grade that counts as relevant (default 1)");
+  app.add_option("-M,--Max_retrieved_per_topic", args->options.max_docs,
                  "Evaluate only the top N documents per query");
   app.add_option("--permutations", args->permutations, "Sign flips in the randomization test (default 10000)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
@@ -71,14 +70,11 @@ std::function<int()> setup_compare(CLI::App& app) {
       if (m.measure == eval::Measure::kRunid || m.measure == eval::Measure::kNumQ)
         throw Error(std::string("measure \"") + eval::measure_name(m.measure) +
                     "\" has no per-query values to compare");
-    eval::EvalOptions options;
-    options.relevance_level = args->level;
-    options.complete = args->complete;
-    options.max_docs = args->max_docs;
+    const eval::EvalOptions& options = args->options;
     const Qrels qrels = read_qrels(args->qrels);
     const Run a = read_run(args->run_a);
     const Run b = read_run(args->run_b);
-    const auto qids = compared_queries(qrels, a, b, args->complete);
+    const auto qids = compared_queries(qrels, a, b, options.complete);
     if (qids.empty()) throw Error("no judged query is answered by either run");
 
     std::vector<eval::Column> columns;
@@ -88,7 +84,7 @@ std::function<int()> setup_compare(CLI::App& app) {
     std::string out;
     out += "# A: " + args->run_a + "\n# B: " + args->run_b + "\n";
     out += "# queries: " + std::to_string(qids.size()) +
-           (args->complete ? " (all judged queries)\n" : " (judged queries answered by A or B)\n");
+           (options.complete ? " (all judged queries)\n" : " (judged queries answered by A or B)\n");
     out += "# paired two-sided t-test on B - A; randomization test: " + std::to_string(args->permutations) +
            " sign flips, seed " + std::to_string(args->seed) + "\n";
     out += "measure\tmean_A\tmean_B\tB-A\tt\tp_ttest\tp_random\tA>B\tA=B\tA<B\n";

@@ -15,21 +15,20 @@ struct EvalArgs {
   std::string run;
   std::vector<std::string> measures;
   bool per_query = false;
-  bool complete = false;
   bool no_summary = false;
-  long level = 1;
-  std::int64_t max_docs = 0;
+  eval::EvalOptions options;  // -l, -c, -M
 };
 
 std::function<int()> setup_eval(CLI::App& app) {
   auto args = std::make_shared<EvalArgs>();
   app.add_flag("-q,--query_eval_wanted", args->per_query,
                "Also print each query's values, before the summary");
-  app.add_flag("-c,--complete_rel_info_wanted", args->complete,
+  app.add_flag("-c,--complete_rel_info_wanted", args->options.complete,
                "Average over every judged query; queries the run lacks count as retrieving nothing");
   app.add_flag("-n,--nosummary", args->no_summary, "Do not print the summary (\"all\") lines");
-  app.add_option("-l,--level_for_rel", args->level, "Minimum grade that counts as relevant (default 1)");
-  app.add_option("-M,--Max_retrieved_per_topic", args->max_docs,
+  app.add_option("-l,--level_for_rel", args->options.relevance_level,
+                 "Minimum grade that counts as relevant (default 1)");
+  app.add_option("-M,--Max_retrieved_per_topic", args->options.max_docs,
                  "Evaluate only the top N documents of each ranking")
       ->check(CLI::PositiveNumber);
   app.add_option("-m,--measure", args->measures,
@@ -45,10 +44,7 @@ std::function<int()> setup_eval(CLI::App& app) {
       "docs/evaluation.md.");
   return [args] {
     const auto measures = eval::parse_measures(args->measures);
-    eval::EvalOptions options;
-    options.relevance_level = args->level;
-    options.complete = args->complete;
-    options.max_docs = args->max_docs;
+    const eval::EvalOptions& options = args->options;
     const Qrels qrels = read_qrels(args->qrels);
     const Run run = read_run(args->run);
     const eval::Report report = eval::evaluate(qrels, run, measures, options);

@@ -211,14 +211,16 @@ llama_token argmax(const llama_token_data* data, std::size_t n) {
 // alone, and only when the grammar rejects it is the whole vocabulary masked. The result is the same
 // token either way: an allowed argmax is also the argmax over the allowed tokens.
 llama_token greedy_token(const float* logits, int n_vocab, llama_sampler* grammar) {
-  std::vector<llama_token_data> all(static_cast<std::size_t>(n_vocab));
-  for (int t = 0; t < n_vocab; ++t) all[static_cast<std::size_t>(t)] = {t, logits[t], 0.0f};
-  llama_token best = argmax(all.data(), all.size());
+  llama_token best = 0;
+  for (llama_token t = 1; t < n_vocab; ++t)
+    if (logits[t] > logits[best]) best = t;
   if (!grammar) return best;
   llama_token_data one = {best, logits[best], 0.0f};
   llama_token_data_array single = {&one, 1, -1, false};
   llama_sampler_apply(grammar, &single);
   if (std::isinf(one.logit) && one.logit < 0) {
+    std::vector<llama_token_data> all(static_cast<std::size_t>(n_vocab));
+    for (llama_token t = 0; t < n_vocab; ++t) all[static_cast<std::size_t>(t)] = {t, logits[t], 0.0f};
     llama_token_data_array full = {all.data(), all.size(), -1, false};
     llama_sampler_apply(grammar, &full);
     best = argmax(all.data(), all.size());
