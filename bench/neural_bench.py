@@ -86,10 +86,12 @@ def post_json(url, body, timeout):
 def server_scores(server, model, spec, requests, max_tokens, threads, workdir, parallel):
     """Scores every request with llama-server; returns ({(qid, doc): score}, seconds of scoring)."""
     slot_ctx = ((int(max_tokens) + 16 + 63) // 64) * 64
-    batch = slot_ctx * parallel
+    # llama-server's own batch defaults (-b 2048, -ub 512), raised only when a slot would not fit: a
+    # physical batch spanning several slots makes every token attend over (masked) cells of the others.
+    ubatch = max(512, slot_ctx)
     port = free_port()
     cmd = [server, "-m", model, "--reranking", "--host", "127.0.0.1", "--port", port, "-t", threads, "-tb", threads,
-           "-np", parallel, "-c", batch, "-b", batch, "-ub", batch, "--no-webui"]
+           "-np", parallel, "-c", slot_ctx * parallel, "-b", max(2048, ubatch), "-ub", ubatch, "--no-webui"]
     if spec["type"] == "q8_0":
         # llama.cpp's AMX Q8_0 matmul crashes on AMX CPUs (ggml-org/llama.cpp#20824): no weight repacking.
         cmd.append("--no-repack")

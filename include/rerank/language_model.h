@@ -3,13 +3,17 @@
 //    labels of passages) at the position after each prompt. Prompts that share a prefix (system
 //    text, instruction, query) are grouped; the prefix is evaluated once and its KV cache shared by
 //    every continuation, which are packed many per forward pass.
-//  - generate: greedy decoding, optionally constrained by a llama.cpp GBNF grammar.
+//  - generate: greedy decoding of many prompts at once (their shared prefix evaluated once, one
+//    forward pass per step for all of them), optionally constrained by a llama.cpp GBNF grammar or
+//    by a DecodingConstraint.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "rerank/decoding_constraint.h"
 #include "rerank/model.h"
 #include "rerank/reranker.h"
 
@@ -29,6 +33,9 @@ PromptGroup group_by_common_prefix(const std::vector<TokenIds>& prompts);
 struct GenerationOptions {
   int max_tokens = 64;
   std::string grammar;  // GBNF with a "root" rule; empty: unconstrained
+  // A fresh constraint for each generation (empty: none). When both are given, a token must satisfy
+  // the grammar and the constraint.
+  std::function<std::unique_ptr<DecodingConstraint>()> constraint;
 };
 
 struct GeneratedText {
@@ -55,6 +62,16 @@ class LanguageModel {
 
   GeneratedText generate(const TokenIds& prompt, const GenerationOptions& options,
                          RerankCost* cost = nullptr);
+
+  // Generates for every prompt, as many at once as the context holds: their common prefix is
+  // evaluated once and each decoding step is one forward pass for all unfinished prompts (decoding
+  // reads every weight once per step, so a step for many costs little more than for one). costs,
+  // when given, receives one entry per prompt; a pass or prefix shared by several prompts is booked
+  // on the first of them, so that sums are exact. Deterministic for the same call; a prompt's text can
+  // differ from its text generated alone only where two tokens' logits are within rounding.
+  std::vector<GeneratedText> generate(const std::vector<TokenIds>& prompts,
+                                      const std::vector<GenerationOptions>& options,
+                                      std::vector<RerankCost>* costs = nullptr);
 
   const Model& model() const { return *model_; }
   const RuntimeOptions& options() const { return options_; }

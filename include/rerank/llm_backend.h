@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "rerank/decoding_constraint.h"
 #include "rerank/reranker.h"
 
 namespace rerank {
@@ -35,12 +36,14 @@ struct LabelLogits {
 };
 
 // Greedy generation (deterministic), optionally constrained by a GBNF grammar in llama.cpp's syntax
-// whose start rule is `root`. Generation stops at an end-of-generation token, when the grammar is
-// complete, or after max_tokens tokens.
+// whose start rule is `root` and/or by a DecodingConstraint. Generation stops at an
+// end-of-generation token, when the grammar or constraint is complete, or after max_tokens tokens.
 struct GenerationRequest {
   std::string prompt;
   std::string grammar;  // empty: unconstrained
   int max_tokens = 0;
+  // Makes a fresh constraint for this request (empty: none).
+  std::function<std::unique_ptr<DecodingConstraint>()> constraint;
 };
 
 struct Generation {

@@ -16,10 +16,10 @@ namespace rerank {
 // What a rerank call cost. FLOPs are estimated from the model's shape (2 x parameters x tokens
 // plus attention), so they compare across machines.
 struct RerankCost {
-  std::uint64_t model_calls = 0;      // logical requests to the model (a window, a comparison, a pair)
-  std::uint64_t forward_passes = 0;   // llama_decode calls
-  std::uint64_t prompt_tokens = 0;    // tokens evaluated
-  std::uint64_t cached_tokens = 0;    // prompt tokens served from a reused KV prefix instead
+  std::uint64_t model_calls = 0;     // logical requests to the model (a window, a comparison, a pair)
+  std::uint64_t forward_passes = 0;  // llama_decode calls
+  std::uint64_t prompt_tokens = 0;   // tokens evaluated
+  std::uint64_t cached_tokens = 0;   // prompt tokens served from a reused KV prefix instead
   std::uint64_t generated_tokens = 0;
   double flops = 0.0;
 

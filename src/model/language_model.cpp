@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model/language_model_state.h"
 #include "model/llama_session.h"
 #include "rerank/cross_encoder.h"
 #include "rerank/error.h"
@@ -25,12 +26,6 @@ PromptGroup group_by_common_prefix(const std::vector<TokenIds>& prompts) {
     group.continuations.emplace_back(p.begin() + static_cast<std::ptrdiff_t>(common), p.end());
   return group;
 }
-
-struct LanguageModel::State {
-  detail::ContextPtr ctx;
-  detail::Batch batch;
-  explicit State(int capacity) : batch(capacity) {}
-};
 
 LanguageModel::LanguageModel(std::shared_ptr<const Model> model, RuntimeOptions options)
     : model_(std::move(model)), options_(options) {
@@ -195,94 +190,6 @@ void LanguageModel::run_group(const PromptGroup& input, const TokenIds& tokens,
     }
   }
   llama_memory_clear(mem, true);
-}
-
-namespace {
-
-llama_token argmax(const llama_token_data* data, std::size_t n) {
-  std::size_t best = 0;
-  for (std::size_t i = 1; i < n; ++i)
-    if (data[i].logit > data[best].logit) best = i;
-  return data[best].id;
-}
-
-// Greedy decoding under an optional grammar. Checking every one of a 150k-token vocabulary against
-// the grammar at each step dominated generation time; instead the unconstrained best token is checked
-// alone, and only when the grammar rejects it is the whole vocabulary masked. The result is the same
-// token either way: an allowed argmax is also the argmax over the allowed tokens.
-llama_token greedy_token(const float* logits, int n_vocab, llama_sampler* grammar) {
-  llama_token best = 0;
-  for (llama_token t = 1; t < n_vocab; ++t)
-    if (logits[t] > logits[best]) best = t;
-  if (!grammar) return best;
-  llama_token_data one = {best, logits[best], 0.0f};
-  llama_token_data_array single = {&one, 1, -1, false};
-  llama_sampler_apply(grammar, &single);
-  if (std::isinf(one.logit) && one.logit < 0) {
-    std::vector<llama_token_data> all(static_cast<std::size_t>(n_vocab));
-    for (llama_token t = 0; t < n_vocab; ++t) all[static_cast<std::size_t>(t)] = {t, logits[t], 0.0f};
-    llama_token_data_array full = {all.data(), all.size(), -1, false};
-    llama_sampler_apply(grammar, &full);
-    best = argmax(all.data(), all.size());
-  }
-  llama_sampler_accept(grammar, best);
-  return best;
-}
-
-}  // namespace
-
-GeneratedText LanguageModel::generate(const TokenIds& prompt, const GenerationOptions& options,
-                                      RerankCost* cost) {
-  if (prompt.empty()) throw Error("cannot generate from an empty prompt");
-  if (prompt.size() + static_cast<std::size_t>(std::max(options.max_tokens, 0)) >
-      static_cast<std::size_t>(options_.context_tokens + options_.batch_tokens))
-    throw Error("prompt of " + std::to_string(prompt.size()) + " tokens plus " +
-                std::to_string(options.max_tokens) + " generated tokens exceeds the context");
-  const llama_vocab* vocab = llama_model_get_vocab(model_->get());
-  std::unique_ptr<llama_sampler, void (*)(llama_sampler*)> grammar(nullptr, llama_sampler_free);
-  if (!options.grammar.empty()) {
-    grammar.reset(llama_sampler_init_grammar(vocab, options.grammar.c_str(), "root"));
-    if (!grammar) throw Error("invalid GBNF grammar (llama.cpp could not parse it)");
-  }
-
-  llama_context* ctx = state_->ctx.get();
-  llama_memory_t mem = llama_get_memory(ctx);
-  llama_memory_clear(mem, true);
-  auto& batch = state_->batch;
-  const std::size_t step = static_cast<std::size_t>(options_.batch_tokens);
-  for (std::size_t begin = 0; begin < prompt.size(); begin += step) {
-    batch.clear();
-    for (std::size_t p = begin; p < std::min(prompt.size(), begin + step); ++p)
-      batch.add(prompt[p], static_cast<llama_pos>(p), 0, p + 1 == prompt.size());
-    detail::decode(ctx, batch);
-    if (cost) cost->forward_passes += 1;
-  }
-  if (cost) {
-    cost->prompt_tokens += prompt.size();
-    cost->flops += model_->forward_flops(prompt.size(), 0, 1);
-  }
-  GeneratedText gen;
-  for (int i = 0; i < options.max_tokens; ++i) {
-    const llama_token next =
-        greedy_token(llama_get_logits_ith(ctx, -1), llama_vocab_n_tokens(vocab), grammar.get());
-    if (llama_vocab_is_eog(vocab, next)) {
-      gen.ended = true;
-      break;
-    }
-    gen.tokens.push_back(next);
-    gen.text += model_->tokenizer().token_text(next);
-    if (i + 1 == options.max_tokens) break;
-    batch.clear();
-    batch.add(next, static_cast<llama_pos>(prompt.size() + gen.tokens.size() - 1), 0, true);
-    detail::decode(ctx, batch);
-    if (cost) {
-      cost->forward_passes += 1;
-      cost->generated_tokens += 1;
-      cost->flops += model_->forward_flops(1, prompt.size() + gen.tokens.size() - 1, 1);
-    }
-  }
-  llama_memory_clear(mem, true);
-  return gen;
 }
 
 }  // namespace rerank

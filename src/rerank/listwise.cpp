@@ -1,11 +1,11 @@
 // Listwise reranking by generation (RankGPT / RankZephyr): passages [1]..[m] of a window in one
-// prompt, the model writes a permutation "[3] > [1] > ...", constrained by a GBNF grammar; windows
+// prompt, the model writes a permutation "[3] > [1] > ...", constrained to name each passage once; windows
 // slide from the bottom of the list to the top.
 #include <algorithm>
 
 #include "rerank/error.h"
 #include "rerank/llm_strategy.h"
-#include "rerank/permutation_grammar.h"
+#include "rerank/permutation_constraint.h"
 #include "rerank/ranking_algorithms.h"
 
 namespace rerank::llm {
@@ -43,8 +43,9 @@ std::unique_ptr<Reranker> make_generated_listwise(const std::string& strategy,
           passages.push_back({std::to_string(i + 1), texts->at(q.query, q.shown[i]),
                               batch[q.query].candidates[q.shown[i]].score});
         const std::string user = render_user(tmpl, batch[q.query].query.text, passages);
-        requests.push_back({backend->chat(tmpl.system, user, tmpl.answer_prefix),
-                            permutation_grammar(q.shown.size()), generation_budget(q.shown.size())});
+        const std::size_t m = q.shown.size();
+        requests.push_back({backend->chat(tmpl.system, user, tmpl.answer_prefix), "", generation_budget(m),
+                            [m] { return std::make_unique<PermutationConstraint>(m); }});
       }
       const auto generations = backend->generate(requests);
       if (generations.size() != questions.size())

@@ -1,6 +1,7 @@
 // The LLM backend on the llama.cpp runtime of src/model (LanguageModel): label logits through the
-// runtime's batched next-token logits with shared-prefix KV reuse, generation with llama.cpp grammar
-// sampling. Installed as the backend opener when this file is linked.
+// runtime's batched next-token logits with shared-prefix KV reuse, generation of all requests at
+// once (shared decoding passes) under their grammar or constraint. Installed as the backend opener
+// when this file is linked.
 #include <algorithm>
 #include <charconv>
 #include <map>
@@ -76,16 +77,17 @@ class LlamaBackend : public LlmBackend {
   }
 
   std::vector<Generation> generate(const std::vector<GenerationRequest>& requests) override {
-    std::vector<Generation> out;
-    out.reserve(requests.size());
+    // All requests in one runtime call: their decoding steps share forward passes.
+    std::vector<TokenIds> prompts;
+    std::vector<GenerationOptions> options;
     for (const auto& r : requests) {
-      GenerationOptions go;
-      go.max_tokens = r.max_tokens;
-      go.grammar = r.grammar;
-      Generation g;
-      g.text = lm_->generate(tokenize_prompt(r.prompt), go, &g.cost).text;
-      out.push_back(std::move(g));
+      prompts.push_back(tokenize_prompt(r.prompt));
+      options.push_back({r.max_tokens, r.grammar, r.constraint});
     }
+    std::vector<RerankCost> costs;
+    auto texts = lm_->generate(prompts, options, &costs);
+    std::vector<Generation> out(requests.size());
+    for (std::size_t i = 0; i < requests.size(); ++i) out[i] = {std::move(texts[i].text), costs[i]};
     return out;
   }
 

@@ -249,6 +249,30 @@ TEST(CrossEncoder, ScoresEqualASingleSequenceDecodeWhateverTheBatch) {
   for (std::size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(rev[seqs.size() - 1 - i], batched[i]);
 }
 
+TEST(CrossEncoder, ASequenceAloneInItsPassScoresAsInASharedPass) {
+  // Sequences shorter than one 64-token slot share passes in aligned, padded slots; a longer one
+  // runs alone and unpadded. Either way a sequence scores the same bits alone as in any batch.
+  const auto model = rerank::Model::load(tiny_model(Tiny::Bert));
+  std::vector<TokenIds> seqs;
+  for (std::size_t n : {70u, 20u, 64u, 130u, 50u, 63u}) {
+    TokenIds s;
+    for (std::size_t i = 0; i < n; ++i) s.push_back(static_cast<std::int32_t>(1000 + (i * 37 + n) % 5000));
+    seqs.push_back(s);
+  }
+  rerank::RuntimeOptions shared;
+  shared.batch_tokens = 256;
+  shared.threads = 2;
+  rerank::CrossEncoder together(model, shared);
+  rerank::RerankCost cost;
+  const auto batched = together.score(seqs, &cost);
+  EXPECT_EQ(cost.forward_passes, 4u);  // {20, 50, 63} in three 64-token slots, then 64, 70, 130 alone
+  for (std::size_t i = 0; i < seqs.size(); ++i) {
+    const float alone = together.score({seqs[i]})[0];
+    EXPECT_EQ(alone, batched[i]) << "sequence " << i;
+    EXPECT_NEAR(alone, reference_rank_score(*model, seqs[i]), 1e-5) << "sequence " << i;
+  }
+}
+
 TEST(CrossEncoder, RejectsEmptyAndOverlongSequences) {
   const auto model = rerank::Model::load(tiny_model(Tiny::Bert));
   rerank::RuntimeOptions opt;

@@ -13,7 +13,7 @@
 
 #include "rerank/error.h"
 #include "rerank/llm_backend.h"
-#include "rerank/permutation_grammar.h"
+#include "rerank/permutation_constraint.h"
 #include "rerank/reranker.h"
 #include "rerank/test_models.h"
 
@@ -133,31 +133,50 @@ TEST_F(TinyQwen3, EveryGenerativeStrategyReturnsTheSamePermutationTwice) {
   }
 }
 
-TEST_F(TinyQwen3, GrammarConstrainedGenerationWritesPermutations) {
+TEST_F(TinyQwen3, ConstrainedGenerationWritesExactPermutationsOfAWholeWindow) {
   RerankerOptions o;
   o.model_path = path_;
   o.threads = 2;
   auto backend = open_llm_backend(o);
-  // Exact grammar (4 <= 9 identifiers): the raw generation itself is a permutation.
-  const GenerationRequest exact{backend->chat("", "Rank [1] a [2] b [3] c [4] d", ""),
-                                llm::permutation_grammar(4), 40};
-  const auto g = backend->generate({exact, exact});
-  ASSERT_EQ(g.size(), 2u);
-  // Exactly "[a] > [b] > [c] > [d]" with identifiers 1-4 (std::regex trips GCC 12 warnings under ASan).
-  const std::string& t = g[0].text;
-  ASSERT_EQ(t.size(), 21u) << t;
-  std::set<char> distinct;
-  for (std::size_t i = 0; i < 4; ++i) {
-    const std::size_t at = i * 6;
-    ASSERT_TRUE(t[at] == '[' && t[at + 1] >= '1' && t[at + 1] <= '4' && t[at + 2] == ']') << t;
-    if (i < 3) {
-      ASSERT_EQ(t.substr(at + 3, 3), " > ") << t;
+  std::string user = "Rank:";
+  for (int i = 1; i <= 20; ++i) user += " [" + std::to_string(i) + "] passage " + std::to_string(i * 7);
+  auto request = [&](const std::string& text, std::size_t n) {
+    return GenerationRequest{backend->chat("", text, ""), "", 200,
+                             [n] { return std::make_unique<llm::PermutationConstraint>(n); }};
+  };
+  const auto window = request(user, 20), small = request("Rank [1] a [2] b [3] c", 3);
+  // Three generations in one call (shared decoding passes), then each alone.
+  const auto together = backend->generate({window, small, window});
+  ASSERT_EQ(together.size(), 3u);
+  for (std::size_t i : {0u, 2u}) {
+    SCOPED_TRACE(i);
+    // The raw text itself names each of the 20 identifiers exactly once, in the answer format.
+    const std::string& t = together[i].text;
+    std::vector<std::string> parts;
+    for (std::size_t from = 0;;) {
+      const std::size_t sep = t.find(" > ", from);
+      parts.push_back(t.substr(from, sep == std::string::npos ? std::string::npos : sep - from));
+      if (sep == std::string::npos) break;
+      from = sep + 3;
     }
-    distinct.insert(t[at + 1]);
+    ASSERT_EQ(parts.size(), 20u) << t;
+    std::set<std::string> distinct(parts.begin(), parts.end());
+    EXPECT_EQ(distinct.size(), 20u) << t;
+    for (const auto& p : parts) {
+      ASSERT_GE(p.size(), 3u) << t;
+      const int id = std::stoi(p.substr(1, p.size() - 2));
+      EXPECT_TRUE(p.front() == '[' && p.back() == ']' && id >= 1 && id <= 20) << p;
+    }
   }
-  EXPECT_EQ(distinct.size(), 4u) << g[0].text;
-  EXPECT_EQ(g[0].text, g[1].text);
-  EXPECT_GT(g[0].cost.generated_tokens, 0u);
+  EXPECT_EQ(together[0].text, together[2].text);
+  const auto alone = backend->generate({small});
+  EXPECT_EQ(alone[0].text, together[1].text);
+  EXPECT_EQ(llm::parse_permutation(together[1].text, 3).size(), 3u);
+  // Costs: every generated token is booked on its own request; the shared passes on the first.
+  EXPECT_GE(together[0].cost.generated_tokens, 40u);
+  EXPECT_GT(together[0].cost.forward_passes, together[2].cost.forward_passes);
+  EXPECT_EQ(together[2].cost.generated_tokens, together[0].cost.generated_tokens);
+  EXPECT_GT(together[2].cost.cached_tokens, 0u);  // the shared chat prefix
 }
 
 TEST_F(TinyQwen3, EmbeddingStrategiesRankByLastTokenEmbeddings) {

@@ -1,0 +1,260 @@
+// Greedy generation for many prompts at once (LanguageModel::generate). Prompts are taken in rounds
+// that fit the KV cache; in a round their common prefix is evaluated once (sequence 0) and shared by
+// every prompt's sequence, the rest of each prompt is packed many per forward pass, and then every
+// decoding step is one forward pass holding the next token of each unfinished prompt.
+#include <llama.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "model/language_model_state.h"
+#include "model/llama_session.h"
+#include "rerank/cross_encoder.h"
+#include "rerank/error.h"
+#include "rerank/language_model.h"
+
+namespace rerank {
+namespace {
+
+using SamplerPtr = std::unique_ptr<llama_sampler, void (*)(llama_sampler*)>;
+
+struct Stream {
+  std::size_t prompt = 0;  // index of its prompt
+  llama_seq_id seq = 0;
+  llama_pos pos = 0;  // position of the next token to feed
+  int max_tokens = 0;
+  SamplerPtr grammar{nullptr, llama_sampler_free};
+  std::unique_ptr<DecodingConstraint> constraint;
+  llama_token pending = -1;  // chosen, not yet fed
+  bool done = false;
+  bool released = false;  // its KV cells freed
+};
+
+class TokenChooser {
+ public:
+  TokenChooser(const llama_vocab* vocab, const std::vector<std::string>& pieces)
+      : vocab_(vocab), n_vocab_(llama_vocab_n_tokens(vocab)), pieces_(pieces) {}
+
+  // The best token `s` may emit next under its grammar and constraint; -1 when none may.
+  llama_token choose(const float* logits, Stream& s) const {
+    llama_token best = 0;
+    for (llama_token t = 1; t < n_vocab_; ++t)
+      if (logits[t] > logits[best]) best = t;
+    if (!s.grammar && !s.constraint) return best;
+    // Checking the whole vocabulary at every step would dominate decoding: the unconstrained best
+    // is checked alone first. If it is allowed it is also the best allowed token.
+    if (allowed_by_grammar(s, best, logits[best]) && allowed_by_constraint(s, best)) return best;
+    std::vector<llama_token_data> all(static_cast<std::size_t>(n_vocab_));
+    for (llama_token t = 0; t < n_vocab_; ++t) all[static_cast<std::size_t>(t)] = {t, logits[t], 0.0f};
+    if (s.grammar) {
+      llama_token_data_array arr = {all.data(), all.size(), -1, false};
+      llama_sampler_apply(s.grammar.get(), &arr);
+    }
+    llama_token chosen = -1;
+    float chosen_logit = -INFINITY;
+    for (const auto& d : all)
+      if (d.logit > chosen_logit && allowed_by_constraint(s, d.id)) chosen = d.id, chosen_logit = d.logit;
+    return chosen;
+  }
+
+  bool end_of_generation(llama_token t) const { return llama_vocab_is_eog(vocab_, t); }
+
+ private:
+  static bool allowed_by_grammar(Stream& s, llama_token t, float logit) {
+    if (!s.grammar) return true;
+    llama_token_data one = {t, logit, 0.0f};
+    llama_token_data_array single = {&one, 1, -1, false};
+    llama_sampler_apply(s.grammar.get(), &single);
+    return !(std::isinf(one.logit) && one.logit < 0);
+  }
+  bool allowed_by_constraint(const Stream& s, llama_token t) const {
+    if (!s.constraint) return true;
+    const std::string& piece = pieces_[static_cast<std::size_t>(t)];
+    return !end_of_generation(t) && !piece.empty() && s.constraint->allows(piece);
+  }
+
+  const llama_vocab* vocab_;
+  int n_vocab_;
+  const std::vector<std::string>& pieces_;
+};
+
+}  // namespace
+
+GeneratedText LanguageModel::generate(const TokenIds& prompt, const GenerationOptions& options,
+                                      RerankCost* cost) {
+  std::vector<RerankCost> costs;
+  auto out = generate(std::vector<TokenIds>{prompt}, std::vector<GenerationOptions>{options}, &costs);
+  if (cost) *cost += costs[0];
+  return std::move(out[0]);
+}
+
+std::vector<GeneratedText> LanguageModel::generate(const std::vector<TokenIds>& prompts,
+                                                   const std::vector<GenerationOptions>& options,
+                                                   std::vector<RerankCost>* costs) {
+  if (options.size() != prompts.size())
+    throw Error("generate: " + std::to_string(prompts.size()) + " prompts but " +
+                std::to_string(options.size()) + " option sets");
+  llama_context* ctx = state_->ctx.get();
+  const std::size_t n_ctx = llama_n_ctx(ctx);
+  std::vector<std::size_t> footprint(prompts.size());
+  bool any_constraint = false;
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    if (prompts[i].empty()) throw Error("cannot generate from an empty prompt");
+    footprint[i] = prompts[i].size() + static_cast<std::size_t>(std::max(options[i].max_tokens, 0));
+    if (footprint[i] > n_ctx)
+      throw Error("prompt of " + std::to_string(prompts[i].size()) + " tokens plus " +
+                  std::to_string(options[i].max_tokens) + " generated tokens exceeds the context");
+    any_constraint = any_constraint || static_cast<bool>(options[i].constraint);
+  }
+  const llama_vocab* vocab = llama_model_get_vocab(model_->get());
+  if (any_constraint && state_->pieces.empty()) {
+    state_->pieces.resize(static_cast<std::size_t>(llama_vocab_n_tokens(vocab)));
+    for (std::size_t t = 0; t < state_->pieces.size(); ++t)
+      state_->pieces[t] = model_->tokenizer().token_text(static_cast<std::int32_t>(t));
+  }
+  const TokenChooser chooser(vocab, state_->pieces);
+  std::vector<GeneratedText> results(prompts.size());
+  std::vector<RerankCost> local_costs(prompts.size());
+  llama_memory_t mem = llama_get_memory(ctx);
+  auto& batch = state_->batch;
+  const std::size_t step = static_cast<std::size_t>(options_.batch_tokens);
+  const std::size_t max_streams =
+      std::min<std::size_t>(static_cast<std::size_t>(llama_n_seq_max(ctx)) - 1, step);
+
+  auto decode = [&](std::size_t booked_on) {
+    detail::decode(ctx, batch);
+    local_costs[booked_on].forward_passes += 1;
+  };
+  // Books a chosen token and decides whether its stream goes on.
+  auto take = [&](Stream& s, llama_token t) {
+    GeneratedText& out = results[s.prompt];
+    if (t < 0 || chooser.end_of_generation(t)) {
+      out.ended = t >= 0;
+      s.done = true;
+      return;
+    }
+    const std::string& piece = state_->pieces.empty() ? model_->tokenizer().token_text(t)
+                                                      : state_->pieces[static_cast<std::size_t>(t)];
+    out.tokens.push_back(t);
+    out.text += piece;
+    local_costs[s.prompt].generated_tokens += 1;
+    if (s.grammar) llama_sampler_accept(s.grammar.get(), t);
+    if (s.constraint) s.constraint->accept(piece);
+    if (s.constraint && s.constraint->complete()) {
+      out.ended = true;
+      s.done = true;
+    } else if (static_cast<int>(out.tokens.size()) >= s.max_tokens) {
+      s.done = true;
+    } else {
+      s.pending = t;
+    }
+  };
+  auto after_output = [&](Stream& s, int batch_index) {
+    const float* logits = llama_get_logits_ith(ctx, batch_index);
+    if (!logits) throw Error("llama.cpp returned no logits");
+    take(s, chooser.choose(logits, s));
+  };
+
+  for (std::size_t first = 0; first < prompts.size();) {
+    // A round: as many prompts as fit beside their shared prefix (each keeps at least one token of
+    // its own, whose logits start its generation).
+    std::size_t end = first + 1;
+    std::size_t prefix_len = prompts[first].size() - 1, total = footprint[first];
+    for (; end < prompts.size() && end - first < max_streams; ++end) {
+      const auto& p = prompts[end];
+      std::size_t lcp = 0;
+      while (lcp < prefix_len && lcp + 1 < p.size() && p[lcp] == prompts[first][lcp]) ++lcp;
+      // KV cells needed: the prefix once, then each prompt's own part and its generated tokens.
+      const std::size_t n = end - first + 1;
+      if (lcp + total + footprint[end] - n * lcp > n_ctx) break;
+      prefix_len = lcp;
+      total += footprint[end];
+    }
+
+    llama_memory_clear(mem, true);
+    for (std::size_t begin = 0; begin < prefix_len; begin += step) {
+      batch.clear();
+      for (std::size_t p = begin; p < std::min(prefix_len, begin + step); ++p)
+        batch.add(prompts[first][p], static_cast<llama_pos>(p), 0, false);
+      decode(first);
+    }
+    if (prefix_len > 0) {
+      local_costs[first].prompt_tokens += prefix_len;
+      local_costs[first].flops += model_->forward_flops(prefix_len, 0, 0);
+    }
+
+    std::vector<Stream> streams(end - first);
+    std::vector<std::size_t> lengths(streams.size());
+    for (std::size_t k = 0; k < streams.size(); ++k) {
+      Stream& s = streams[k];
+      s.prompt = first + k;
+      s.seq = static_cast<llama_seq_id>(k + 1);
+      s.max_tokens = options[s.prompt].max_tokens;
+      if (!options[s.prompt].grammar.empty()) {
+        s.grammar.reset(llama_sampler_init_grammar(vocab, options[s.prompt].grammar.c_str(), "root"));
+        if (!s.grammar) throw Error("invalid GBNF grammar (llama.cpp could not parse it)");
+      }
+      if (options[s.prompt].constraint) s.constraint = options[s.prompt].constraint();
+      if (prefix_len > 0) {
+        llama_memory_seq_cp(mem, 0, s.seq, -1, -1);
+        if (k > 0) local_costs[s.prompt].cached_tokens += prefix_len;
+      }
+      lengths[k] = prompts[s.prompt].size() - prefix_len;
+      local_costs[s.prompt].prompt_tokens += lengths[k];
+      local_costs[s.prompt].flops += model_->forward_flops(lengths[k], prefix_len, 1);
+    }
+    if (prefix_len > 0) llama_memory_seq_rm(mem, 0, -1, -1);
+
+    // The prompts' own parts, packed by length; one longer than a batch is fed in slices.
+    for (const auto& pack : pack_by_length(lengths, step, max_streams)) {
+      std::vector<int> output_index(pack.size(), -1);
+      const std::size_t slices = pack.size() == 1 ? (lengths[pack[0]] + step - 1) / step : 1;
+      for (std::size_t slice = 0; slice < slices; ++slice) {
+        batch.clear();
+        for (std::size_t k = 0; k < pack.size(); ++k) {
+          const Stream& s = streams[pack[k]];
+          const auto& prompt = prompts[s.prompt];
+          const std::size_t from = prefix_len + slice * step;
+          for (std::size_t p = from; p < std::min(prompt.size(), from + step); ++p)
+            output_index[k] = batch.add(prompt[p], static_cast<llama_pos>(p), s.seq, p + 1 == prompt.size());
+        }
+        decode(streams[pack[0]].prompt);
+      }
+      for (std::size_t k = 0; k < pack.size(); ++k) {
+        Stream& s = streams[pack[k]];
+        s.pos = static_cast<llama_pos>(prompts[s.prompt].size());
+        if (s.max_tokens <= 0)
+          s.done = true;
+        else
+          after_output(s, output_index[k]);
+      }
+    }
+
+    // Decoding: one pass per step for every unfinished stream.
+    for (;;) {
+      batch.clear();
+      std::vector<Stream*> active;
+      for (auto& s : streams) {
+        if (s.done) {
+          if (!s.released) llama_memory_seq_rm(mem, s.seq, -1, -1);  // its cells serve no one now
+          s.released = true;
+          continue;
+        }
+        batch.add(s.pending, s.pos, s.seq, true);
+        local_costs[s.prompt].flops += model_->forward_flops(1, static_cast<std::size_t>(s.pos), 1);
+        ++s.pos;
+        active.push_back(&s);
+      }
+      if (active.empty()) break;
+      decode(active.front()->prompt);
+      for (std::size_t k = 0; k < active.size(); ++k) after_output(*active[k], static_cast<int>(k));
+    }
+    first = end;
+  }
+  llama_memory_clear(mem, true);
+  if (costs) *costs = std::move(local_costs);
+  return results;
+}
+
+}  // namespace rerank
