@@ -1,18 +1,25 @@
-// Measures this machine's single-precision matrix-multiply rate with ggml's own CPU matmul (the
-// kernels llama.cpp runs), as the reference "peak" for the neural benchmarks' FLOP-rate fractions.
+// Measures this machine's single-precision matrix-multiply rate, as the reference "peak" for the
+// neural benchmarks' FLOP-rate fractions: ggml's own CPU matmul (the kernels llama.cpp runs) and,
+// when built with it, OpenBLAS's sgemm (usually faster: its AVX-512 kernels); the peak is the faster.
 //
 //   bench_sgemm_peak [--threads N] [--size K] [--repeat R]
-// Prints one line: "sgemm_peak_gflops=<best GFLOP/s> threads=N m=.. n=.. k=.."
+// Prints one line: "sgemm_peak_gflops=<best> ggml_gflops=<..> openblas_gflops=<.. or 0> threads=N .."
 #include <ggml-cpu.h>
 #include <ggml.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
+
+#ifdef RERANK_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
 
 int main(int argc, char** argv) {
   int threads = int(std::max(1u, std::thread::hardware_concurrency()));
@@ -63,8 +70,28 @@ int main(int argc, char** argv) {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     best = std::max(best, flops / s / 1e9);
   }
-  std::printf("sgemm_peak_gflops=%.1f threads=%d m=%lld n=%lld k=%lld\n", best, threads, (long long)m,
-              (long long)n, (long long)k);
+  double openblas = 0.0;
+#ifdef RERANK_HAVE_OPENBLAS
+  openblas_set_num_threads(threads);
+  std::vector<float> out(static_cast<std::size_t>(m * n));
+  for (int r = 0; r <= repeat; ++r) {  // the first round warms up
+    const auto t0 = std::chrono::steady_clock::now();
+    // C (n x m) = B (n x k) * A^T: the same product as ggml_mul_mat(a, b).
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(n), int(m), int(k), 1.0f,
+                static_cast<const float*>(b->data), int(k), static_cast<const float*>(a->data), int(k), 0.0f,
+                out.data(), int(m));
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (r > 0) openblas = std::max(openblas, flops / s / 1e9);
+  }
+  // Same numbers as ggml's (a loose check that both computed the product).
+  const float* ggml_out = static_cast<const float*>(c->data);
+  if (std::abs(ggml_out[0] - out[0]) > 1e-2f * (1.0f + std::abs(out[0]))) {
+    std::fprintf(stderr, "bench_sgemm_peak: ggml and OpenBLAS disagree (%g vs %g)\n", ggml_out[0], out[0]);
+    return 1;
+  }
+#endif
+  std::printf("sgemm_peak_gflops=%.1f ggml_gflops=%.1f openblas_gflops=%.1f threads=%d m=%lld n=%lld k=%lld\n",
+              std::max(best, openblas), best, openblas, threads, (long long)m, (long long)n, (long long)k);
   ggml_free(ctx);
   return 0;
 }
