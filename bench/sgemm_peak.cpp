@@ -90,8 +90,9 @@ int main(int argc, char** argv) {
     return 1;
   }
 #endif
-  std::printf("sgemm_peak_gflops=%.1f ggml_gflops=%.1f openblas_gflops=%.1f threads=%d m=%lld n=%lld k=%lld\n",
-              std::max(best, openblas), best, openblas, threads, (long long)m, (long long)n, (long long)k);
+  std::printf(
+      "sgemm_peak_gflops=%.1f ggml_gflops=%.1f openblas_gflops=%.1f threads=%d m=%lld n=%lld k=%lld\n",
+      std::max(best, openblas), best, openblas, threads, (long long)m, (long long)n, (long long)k);
   ggml_free(ctx);
   return 0;
 }

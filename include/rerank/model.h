@@ -36,6 +36,11 @@ struct RuntimeOptions {
   // its score does not depend on its batch-mates (bit-for-bit for cross-encoders). Costs up to 63
   // padding tokens per sequence; without it scores move by up to ~2e-5 with the batch.
   bool align_sequences = true;
+  // Independent llama.cpp contexts evaluating different forward passes at the same time, the
+  // threads split among them (cross-encoders). A pass of a small model is too short to keep several
+  // threads busy between llama.cpp's per-operation barriers; whole passes in parallel avoid them.
+  // Scores do not depend on it.
+  int workers = 1;
 };
 
 struct ModelInfo {

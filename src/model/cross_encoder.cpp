@@ -3,7 +3,10 @@
 #include <llama.h>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
 #include <numeric>
+#include <thread>
 
 #include "model/llama_session.h"
 #include "rerank/error.h"
@@ -38,9 +41,12 @@ std::vector<std::vector<std::size_t>> pack_by_length(const std::vector<std::size
 }
 
 struct CrossEncoder::State {
-  detail::ContextPtr ctx;
-  detail::Batch batch;
-  explicit State(int capacity) : batch(capacity) {}
+  struct Worker {
+    detail::ContextPtr ctx;
+    detail::Batch batch;
+    explicit Worker(int capacity) : batch(capacity) {}
+  };
+  std::vector<std::unique_ptr<Worker>> workers;
 };
 
 CrossEncoder::CrossEncoder(std::shared_ptr<const Model> model, RuntimeOptions options)
@@ -53,13 +59,21 @@ CrossEncoder::CrossEncoder(std::shared_ptr<const Model> model, RuntimeOptions op
   options_.batch_tokens = std::max(options_.batch_tokens, align);
   options_.batch_tokens = (options_.batch_tokens + align - 1) / align * align;
   options_.max_sequences = std::clamp(options_.max_sequences, 1, 127);
-  state_ = std::make_unique<State>(options_.batch_tokens);
+  const int threads = detail::resolve_threads(options_.threads);
+  options_.workers = std::clamp(options_.workers, 1, threads);
+  state_ = std::make_unique<State>();
   // A pooled sequence must be evaluated whole in one forward pass, so the context holds one batch.
   // Twice the sequences: each document is followed by its own padding sequence (see score()).
   RuntimeOptions context_options = options_;
   context_options.max_sequences = 2 * options_.max_sequences;
-  state_->ctx = detail::make_context(*model_, context_options, /*embeddings=*/true,
-                                     static_cast<std::uint32_t>(options_.batch_tokens));
+  for (int w = 0; w < options_.workers; ++w) {
+    // Threads split as evenly as possible; every worker gets at least one.
+    context_options.threads = threads / options_.workers + (w < threads % options_.workers ? 1 : 0);
+    auto worker = std::make_unique<State::Worker>(options_.batch_tokens);
+    worker->ctx = detail::make_context(*model_, context_options, /*embeddings=*/true,
+                                       static_cast<std::uint32_t>(options_.batch_tokens));
+    state_->workers.push_back(std::move(worker));
+  }
 }
 
 CrossEncoder::~CrossEncoder() = default;
@@ -89,17 +103,19 @@ std::vector<float> CrossEncoder::score(const std::vector<std::vector<std::int32_
   // unpadded, since its pass is big enough and padding would cost up to 63 tokens of compute.
   const std::size_t align = options_.align_sequences ? detail::kInvariantBatchTokens : 1;
   const std::size_t alone_above = options_.align_sequences ? kSharedSequenceMaxTokens : limit;
-  const auto n_seq = static_cast<std::size_t>(llama_n_seq_max(state_->ctx.get()));
+  const auto n_seq = static_cast<std::size_t>(llama_n_seq_max(state_->workers[0]->ctx.get()));
   const auto max_seqs = std::min(n_seq / 2, static_cast<std::size_t>(options_.max_sequences));
   const auto budget = static_cast<std::size_t>(options_.batch_tokens);
   std::vector<std::size_t> footprint(lengths.size());
   for (std::size_t i = 0; i < lengths.size(); ++i)
     footprint[i] = lengths[i] > alone_above ? budget : (lengths[i] + align - 1) / align * align;
+  const auto packs = pack_by_length(footprint, budget, max_seqs);
   std::vector<float> scores(sequences.size(), 0.0f);
-  llama_context* ctx = state_->ctx.get();
-  for (const auto& pack : pack_by_length(footprint, budget, max_seqs)) {
+
+  auto run_pack = [&](State::Worker& w, const std::vector<std::size_t>& pack, RerankCost& pass_cost) {
+    llama_context* ctx = w.ctx.get();
     if (llama_memory_t mem = llama_get_memory(ctx)) llama_memory_clear(mem, true);
-    auto& batch = state_->batch;
+    auto& batch = w.batch;
     batch.clear();
     for (std::size_t k = 0; k < pack.size(); ++k) {
       const auto& seq = sequences[pack[k]];
@@ -118,14 +134,39 @@ std::vector<float> CrossEncoder::score(const std::vector<std::vector<std::int32_
       if (!out) throw Error("cross-encoder: llama.cpp returned no classification output");
       scores[pack[k]] = out[0];
     }
-    if (cost) {
-      cost->forward_passes += 1;
-      for (std::size_t i : pack) {
-        cost->prompt_tokens += lengths[i];
-        cost->flops += model_->forward_flops(lengths[i], 0, 0);
-      }
+    pass_cost.forward_passes += 1;
+    for (std::size_t i : pack) {
+      pass_cost.prompt_tokens += lengths[i];
+      pass_cost.flops += model_->forward_flops(lengths[i], 0, 0);
     }
+  };
+
+  // Passes are handed out in order to whichever worker is free; each writes its own scores.
+  const std::size_t n_workers = std::min(state_->workers.size(), packs.size());
+  std::vector<RerankCost> worker_costs(std::max<std::size_t>(n_workers, 1));
+  std::vector<std::exception_ptr> errors(n_workers);
+  std::atomic<std::size_t> next{0};
+  auto work = [&](std::size_t w) {
+    try {
+      for (std::size_t i; (i = next.fetch_add(1)) < packs.size();)
+        run_pack(*state_->workers[w], packs[i], worker_costs[w]);
+    } catch (...) {
+      errors[w] = std::current_exception();
+      next = packs.size();  // the others stop at their next pass
+    }
+  };
+  if (n_workers <= 1) {
+    for (const auto& pack : packs) run_pack(*state_->workers[0], pack, worker_costs[0]);
+  } else {
+    std::vector<std::thread> threads;
+    for (std::size_t w = 1; w < n_workers; ++w) threads.emplace_back(work, w);
+    work(0);
+    for (auto& t : threads) t.join();
+    for (const auto& e : errors)
+      if (e) std::rethrow_exception(e);
   }
+  if (cost)
+    for (const auto& c : worker_costs) *cost += c;
   return scores;
 }
 

@@ -147,8 +147,16 @@ void LanguageModel::run_group(const PromptGroup& input, const TokenIds& tokens,
     if (!logits) throw Error("llama.cpp returned no logits");
     for (auto t : tokens) out[which].push_back(logits[t]);
   };
+  // As in the cross-encoder, a continuation's layout depends on its own length only: under one
+  // block it takes an aligned slot padded by its own padding sequence (short ones share passes);
+  // from one block up it runs alone, unpadded, its pass ending with it (measured with the Qwen3-0.6B
+  // shape and ~270-token documents: 14% faster than padded slots).
+  auto alone = [&](std::size_t length) {
+    return align > 1 && length >= static_cast<std::size_t>(detail::kInvariantBatchTokens);
+  };
   std::vector<std::size_t> slots(lengths.size());
-  for (std::size_t i = 0; i < lengths.size(); ++i) slots[i] = round_up(lengths[i]);
+  for (std::size_t i = 0; i < lengths.size(); ++i)
+    slots[i] = alone(lengths[i]) ? std::max(budget, round_up(lengths[i])) : round_up(lengths[i]);
 
   for (const auto& pack : pack_by_length(slots, budget, max_seqs)) {
     std::vector<int> output_index(pack.size(), -1);
@@ -174,7 +182,7 @@ void LanguageModel::run_group(const PromptGroup& input, const TokenIds& tokens,
         for (std::size_t p = 0; p < c.size(); ++p)
           output_index[k] = batch.add(c[p], static_cast<llama_pos>(prefix_len + p),
                                       first_seq + static_cast<llama_seq_id>(k), p + 1 == c.size());
-        if (align > 1) pad_batch(pad_of(k), 0);
+        if (align > 1 && !alone(c.size())) pad_batch(pad_of(k), 0);
       }
       if (align == 1) pad_batch(pad_of(0), 0);
       decode_counted();

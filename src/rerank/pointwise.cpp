@@ -46,6 +46,10 @@ class PointwiseReranker final : public Reranker {
     runtime.max_sequences = params.integer("max_sequences", 64, 1, 127);
     runtime.flash_attention = params.choice("flash_attention", "on", {"on", "off"}) == "on";
     runtime.align_sequences = params.choice("align", "on", {"on", "off"}) == "on";
+    // 0: one worker per thread, up to 8 (the runtime caps workers at the thread count); cross-encoders
+    // only (see RuntimeOptions::workers).
+    const int workers = params.integer("workers", 0, 0, 64);
+    runtime.workers = workers > 0 ? workers : 8;
     if (decoder) {
       reuse_prefix_ = params.choice("prefix_reuse", "on", {"on", "off"}) == "on";
       const std::string yes = params.text("yes", "yes"), no = params.text("no", "no");

@@ -273,6 +273,33 @@ TEST(CrossEncoder, ASequenceAloneInItsPassScoresAsInASharedPass) {
   }
 }
 
+TEST(CrossEncoder, WorkersInParallelScoreTheSameBits) {
+  const auto model = rerank::Model::load(tiny_model(Tiny::Bert));
+  std::vector<TokenIds> seqs;
+  for (const auto& t : kTexts) seqs.push_back(words(*model, t));
+  for (std::size_t n : {90u, 64u, 150u, 33u, 200u}) {
+    TokenIds s;
+    for (std::size_t i = 0; i < n; ++i) s.push_back(static_cast<std::int32_t>(2000 + (i * 53 + n) % 7000));
+    seqs.push_back(s);
+  }
+  rerank::RuntimeOptions one, two;
+  one.threads = two.threads = 2;
+  two.workers = 2;
+  rerank::CrossEncoder serial(model, one), parallel(model, two);
+  rerank::RerankCost serial_cost, parallel_cost;
+  const auto expected = serial.score(seqs, &serial_cost);
+  for (int round = 0; round < 3; ++round) {
+    rerank::RerankCost c;
+    EXPECT_EQ(parallel.score(seqs, &c), expected) << "round " << round;
+    if (round == 0) parallel_cost = c;
+  }
+  EXPECT_EQ(parallel_cost.forward_passes, serial_cost.forward_passes);
+  EXPECT_EQ(parallel_cost.prompt_tokens, serial_cost.prompt_tokens);
+  EXPECT_EQ(parallel_cost.flops, serial_cost.flops);
+  // An error in a worker reaches the caller.
+  EXPECT_THAT(error_of([&] { parallel.score({seqs[0], TokenIds{}}); }), ::testing::HasSubstr("empty"));
+}
+
 TEST(CrossEncoder, RejectsEmptyAndOverlongSequences) {
   const auto model = rerank::Model::load(tiny_model(Tiny::Bert));
   rerank::RuntimeOptions opt;
@@ -382,6 +409,31 @@ TEST_F(DecoderFixture, BatchInvariantAndDeterministic) {
     }
   }
   EXPECT_EQ(lm.next_token_logits({group}, answers), together);
+}
+
+TEST_F(DecoderFixture, LongAndShortContinuationsAreBatchInvariant) {
+  // Continuations from one 64-token block up run alone and unpadded, shorter ones share aligned
+  // slots: either way a continuation's logits do not depend on its batch-mates.
+  const auto group = rerank::group_by_common_prefix(prompts());
+  rerank::PromptGroup mixed{group.prefix, {}};
+  for (std::size_t n : {20u, 80u, 63u, 64u, 130u, 5u}) {
+    TokenIds c;
+    for (std::size_t i = 0; i < n; ++i) c.push_back(static_cast<std::int32_t>(3000 + (i * 71 + n) % 9000));
+    mixed.continuations.push_back(c);
+  }
+  rerank::RuntimeOptions opt;
+  opt.batch_tokens = 256;
+  opt.context_tokens = 400;
+  rerank::LanguageModel lm(model, opt);
+  rerank::RerankCost cost;
+  const auto together = lm.next_token_logits({mixed}, answers, &cost);
+  for (std::size_t i = 0; i < mixed.continuations.size(); ++i) {
+    const auto alone =
+        lm.next_token_logits({rerank::PromptGroup{mixed.prefix, {mixed.continuations[i]}}}, answers);
+    for (int t = 0; t < 2; ++t) EXPECT_NEAR(alone[0][0][t], together[0][i][t], 1e-6) << "continuation " << i;
+  }
+  // The prefix pass, one pass for the three short ones, one alone for each of the three long ones.
+  EXPECT_EQ(cost.forward_passes, 1u + 1u + 3u);
 }
 
 TEST_F(DecoderFixture, LongPromptsAreSplitAcrossPassesNotRejected) {
