@@ -3,7 +3,6 @@
 #include <llama.h>
 
 #include <algorithm>
-#include <cmath>
 
 #include "model/language_model_state.h"
 #include "model/llama_session.h"

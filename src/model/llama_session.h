@@ -14,9 +14,11 @@ namespace rerank::detail {
 // and a tiled F32 kernel (64 query rows x 64 KV cells per tile, fully masked tiles skipped) from 64
 // tokens on; the same document alone or packed would take different kernels (~5e-4 apart). So
 // (1) every forward pass holds at least this many tokens, padded with a dummy sequence, and
-// (2) with RuntimeOptions::align_sequences every sequence starts at a multiple of this many tokens
-// (its own padding sequence fills the gap), so a sequence's query rows and KV cells always fill the
-// same tiles the same way: cross-encoder scores are then bit-for-bit independent of the batch and
+// (2) with RuntimeOptions::align_sequences a sequence's layout depends on its own length only: one
+// shorter than this many tokens shares passes, starting at a multiple of this many tokens (its own
+// padding sequence fills the gap); a longer one runs alone and unpadded. Either way its query rows
+// and KV cells always fill the same tiles the same way: cross-encoder scores are bit-for-bit
+// independent of the batch and
 // decoder logits agree within 1e-7 (tests/model/test_runtime.cpp). Flash attention also makes the
 // attention cost proportional to the attended tiles only (the non-flash path is ~10x slower here).
 constexpr int kInvariantBatchTokens = 64;
