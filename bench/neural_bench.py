@@ -92,12 +92,11 @@ def server_scores(server, model, spec, requests, max_tokens, threads, workdir, p
     port = free_port()
     cmd = [server, "-m", model, "--reranking", "--host", "127.0.0.1", "--port", port, "-t", threads, "-tb", threads,
            "-np", parallel, "-c", slot_ctx * parallel, "-b", max(2048, ubatch), "-ub", ubatch, "--no-webui"]
-    if spec["type"] == "q8_0":
-        # llama.cpp's AMX Q8_0 matmul crashes on AMX CPUs (ggml-org/llama.cpp#20824): no weight repacking.
-        cmd.append("--no-repack")
+    # Weight repacking stays on (llama-server's default), Q8_0 included: bootstrap.sh builds llama-server
+    # with the same AMX header fix as rerank.cpp's llama.cpp, so both run the same AMX kernels.
     log_file = open(workdir / "llama-server.log", "w")
     log("$ " + " ".join(str(c) for c in cmd))
-    # bootstrap.sh copies llama-server's shared libraries next to it (their build directory is gone).
+    # bootstrap.sh links llama-server statically; a shared build's libraries would sit next to it.
     env = dict(os.environ, LD_LIBRARY_PATH=os.pathsep.join(
         p for p in (str(Path(server).parent), os.environ.get("LD_LIBRARY_PATH", "")) if p))
     proc = subprocess.Popen([str(c) for c in cmd], stdout=log_file, stderr=subprocess.STDOUT, env=env)

@@ -52,8 +52,22 @@ else
   COMMIT=$(git -C "$SRC" rev-parse HEAD)
 fi
 
+# --- compiler fix for llama.cpp's AMX kernels ---------------------------------------
+# GCC 12's <amxtileintrin.h> tells the optimiser that ldtilecfg reads 8 bytes and that tileloadd
+# reads no memory, so GCC drops the stores that build llama.cpp's AMX tile configuration and every
+# AMX matmul faults (the crash reported as ggml-org/llama.cpp#20824). Our corrected header goes
+# first on llama.cpp's include path; the marker file tells rerank.cpp's build that AMX is safe.
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LLAMA_FLAGS=()
+amx_header=$(${CXX:-c++} -print-file-name=include/amxtileintrin.h 2>/dev/null || true)
+if [ -f "$amx_header" ] && grep -q 'const void \*\*)__config' "$amx_header"; then
+  LLAMA_FLAGS=("-DCMAKE_C_FLAGS=-I$HERE/gcc-amx-fix" "-DCMAKE_CXX_FLAGS=-I$HERE/gcc-amx-fix")
+fi
+# Bumped whenever the recipe below changes, so caches built by an older recipe are rebuilt.
+RECIPE=r2
+
 # --- llama.cpp libraries (llama + ggml, CPU, Release) ---------------------------
-PREFIX="$CACHE/llama-${COMMIT:0:12}"
+PREFIX="$CACHE/llama-${COMMIT:0:12}-$RECIPE"
 if [ ! -f "$PREFIX/.complete" ]; then
   log "building llama.cpp ${COMMIT:0:12} libraries into $PREFIX (about 3 minutes)"
   B="$CACHE/build-llama-${COMMIT:0:12}"
@@ -62,24 +76,25 @@ if [ ! -f "$PREFIX/.complete" ]; then
         -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DGGML_NATIVE=ON -DGGML_OPENMP=ON \
         -DLLAMA_BUILD_COMMON=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
         -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF \
-        -DLLAMA_CURL=OFF -DCMAKE_INSTALL_PREFIX="$PREFIX" >&2
+        -DLLAMA_CURL=OFF -DCMAKE_INSTALL_PREFIX="$PREFIX" "${LLAMA_FLAGS[@]}" >&2
   cmake --build "$B" -j"$(nproc)" >&2
   cmake --install "$B" >&2
   echo "$SRC" > "$PREFIX/source-dir"
+  touch "$PREFIX/amx-safe"
   rm -rf "$B"
   touch "$PREFIX/.complete"
 fi
 
 # --- llama-server (benchmarks only) --------------------------------------------
 if [ "${RERANK_LLAMA_SERVER:-0}" = 1 ]; then
-  SPREFIX="$CACHE/llama-server-${COMMIT:0:12}"
+  SPREFIX="$CACHE/llama-server-${COMMIT:0:12}-$RECIPE"
   if [ ! -f "$SPREFIX/.complete" ]; then
     log "building llama-server ${COMMIT:0:12} (about 8 minutes, benchmarks only)"
     B="$CACHE/build-server-${COMMIT:0:12}"
     rm -rf "$B"
     cmake -S "$SRC" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DBUILD_SHARED_LIBS=OFF \
           -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_CURL=OFF \
-          -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON >&2
+          -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON "${LLAMA_FLAGS[@]}" >&2
     cmake --build "$B" -j"$(nproc)" --target llama-server >&2
     mkdir -p "$SPREFIX/bin"
     cp "$B"/bin/llama-server "$SPREFIX/bin/"

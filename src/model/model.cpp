@@ -90,12 +90,14 @@ int meta_int(const llama_model* m, const std::string& key, int fallback) {
 
 std::shared_ptr<const Model> Model::load(const std::string& path) {
   ensure_llama_backend();
-  const GgufSummary summary = inspect_gguf(path);
+  [[maybe_unused]] const GgufSummary summary = inspect_gguf(path);  // also rejects malformed files
   llama_model_params mp = llama_model_default_params();
   mp.n_gpu_layers = 0;
-  // llama.cpp's repacked (AMX) Q8_0 matrix multiply crashes on some CPUs (ggml-org/llama.cpp#20824),
-  // so Q8_0 weights are used as stored.
+#ifndef RERANK_LLAMA_AMX_SAFE
+  // A llama.cpp built by GCC 12 without scripts/bootstrap.sh's header fix faults in its AMX Q8_0
+  // matmul (ggml-org/llama.cpp#20824), so such builds use Q8_0 weights as stored, off the AMX path.
   if (summary.has_q8_0) mp.use_extra_bufts = false;
+#endif
   llama_model* raw = llama_model_load_from_file(path.c_str(), mp);
   if (!raw)
     throw Error(path +

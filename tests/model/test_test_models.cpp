@@ -57,9 +57,8 @@ struct ContextFree {
 using ModelPtr = std::unique_ptr<llama_model, ModelFree>;
 using ContextPtr = std::unique_ptr<llama_context, ContextFree>;
 
-// Q8_0 files are loaded without llama.cpp's extra buffer types: on AMX CPUs (like this machine's)
-// its AMX Q8_0 matmul crashes on any Q8_0 model, including ones from llama-quantize (upstream issue
-// ggml-org/llama.cpp#20824); llama-server's equivalent is --no-repack.
+// no_repack loads weights as stored, without llama.cpp's extra buffer types (on AMX CPUs, the
+// repacking for its AMX kernels); llama-server's equivalent is --no-repack.
 ModelPtr load(const std::string& path, bool no_repack = false) {
   rerank::ensure_llama_backend();
   llama_model_params p = llama_model_default_params();
@@ -285,6 +284,44 @@ TEST(TestModels, Q8_0AndF32VariantsLoadAndRun) {
   const float* pooled = llama_get_embeddings_seq(c.get(), 0);
   ASSERT_NE(pooled, nullptr);
   EXPECT_TRUE(pooled[0] > 0.0f && pooled[0] < 1.0f);
+}
+
+// On AMX CPUs llama.cpp repacks Q8_0 weights for its AMX kernels, which GCC 12 miscompiles (every
+// AMX matmul faults, ggml-org/llama.cpp#20824) unless scripts/bootstrap.sh's header fix was applied.
+// Where the CPU has no AMX, both loads below take the same path and the test still holds.
+TEST(TestModels, Q8_0RepackedForAmxScoresLikeStoredWeights) {
+#ifndef RERANK_LLAMA_AMX_SAFE
+  GTEST_SKIP() << "llama.cpp was not built by scripts/bootstrap.sh (no amx-safe marker in LLAMA_PREFIX)";
+#endif
+  const auto bert = generate(spec_of(TestModelArch::Bert, TestModelShape::Tiny, 7, TestModelType::Q8_0),
+                             "bert-tiny-q8-amx.gguf");
+  const auto stored = bert_scores(bert, /*no_repack=*/true);
+  const auto repacked = bert_scores(bert, /*no_repack=*/false);
+  ASSERT_EQ(stored.size(), 2u);
+  ASSERT_EQ(repacked.size(), 2u);
+  EXPECT_NE(stored[0], stored[1]);
+  for (int i = 0; i < 2; ++i) EXPECT_NEAR(repacked[i], stored[i], 1e-3) << "bert pair " << i;
+
+  const auto qwen =
+      generate(spec_of(TestModelArch::Qwen3, TestModelShape::Tiny, 7, TestModelType::Q8_0, true),
+               "qwen3-tiny-q8-amx.gguf");
+  std::vector<float> out[2];
+  for (bool no_repack : {true, false}) {
+    auto m = load(qwen, no_repack);
+    ASSERT_TRUE(m);
+    auto c = make_context(m.get(), true, LLAMA_POOLING_TYPE_RANK, 2);
+    run_batch(c.get(),
+              {tokenize(m.get(), rerank_prompt("what do cats eat", "Cats eat meat."), true),
+               tokenize(m.get(), rerank_prompt("what do cats eat", "Stocks fell on Monday."), true)},
+              false);
+    for (int s = 0; s < 2; ++s) {
+      const float* e = llama_get_embeddings_seq(c.get(), s);
+      ASSERT_NE(e, nullptr);
+      out[no_repack ? 0 : 1].push_back(e[0]);
+    }
+  }
+  EXPECT_NE(out[0][0], out[0][1]);
+  for (int i = 0; i < 2; ++i) EXPECT_NEAR(out[1][i], out[0][i], 1e-3) << "qwen3 prompt " << i;
 }
 
 TEST(TestModels, SameSeedSameBytesOtherSeedOtherWeights) {
