@@ -13,14 +13,6 @@
 
 namespace rerank {
 
-namespace {
-// Sequences shorter than one slot share forward passes in aligned slots; the others run alone (see
-// CrossEncoder::score). Measured with the MiniLM-L6 shape on SciFact pairs of about 83 tokens:
-// alone 64 docs/s, in shared 128-token slots 42 docs/s. (A sequence filling its slot exactly
-// does not reproduce its alone bits in a shared pass, hence "shorter".)
-constexpr std::size_t kSharedSequenceMaxTokens = detail::kInvariantBatchTokens - 1;
-}  // namespace
-
 std::vector<std::vector<std::size_t>> pack_by_length(const std::vector<std::size_t>& lengths,
                                                      std::size_t max_tokens, std::size_t max_sequences) {
   std::vector<std::size_t> order(lengths.size());
@@ -102,13 +94,13 @@ std::vector<float> CrossEncoder::score(const std::vector<std::vector<std::int32_
   // pass (a pass of a few dozen tokens would waste the matmul kernels); a long one runs alone and
   // unpadded, since its pass is big enough and padding would cost up to 63 tokens of compute.
   const std::size_t align = options_.align_sequences ? detail::kInvariantBatchTokens : 1;
-  const std::size_t alone_above = options_.align_sequences ? kSharedSequenceMaxTokens : limit;
+  auto alone = [&](std::size_t length) { return options_.align_sequences && detail::runs_alone(length); };
   const auto n_seq = static_cast<std::size_t>(llama_n_seq_max(state_->workers[0]->ctx.get()));
   const auto max_seqs = std::min(n_seq / 2, static_cast<std::size_t>(options_.max_sequences));
   const auto budget = static_cast<std::size_t>(options_.batch_tokens);
   std::vector<std::size_t> footprint(lengths.size());
   for (std::size_t i = 0; i < lengths.size(); ++i)
-    footprint[i] = lengths[i] > alone_above ? budget : (lengths[i] + align - 1) / align * align;
+    footprint[i] = alone(lengths[i]) ? budget : (lengths[i] + align - 1) / align * align;
   const auto packs = pack_by_length(footprint, budget, max_seqs);
   std::vector<float> scores(sequences.size(), 0.0f);
 
@@ -121,7 +113,7 @@ std::vector<float> CrossEncoder::score(const std::vector<std::vector<std::int32_
       const auto& seq = sequences[pack[k]];
       for (std::size_t p = 0; p < seq.size(); ++p)
         batch.add(seq[p], static_cast<llama_pos>(p), static_cast<llama_seq_id>(k), /*output=*/true);
-      if (seq.size() <= alone_above)
+      if (!alone(seq.size()))
         batch.pad_to(static_cast<int>((batch.size() + align - 1) / align * align),
                      static_cast<llama_seq_id>(max_seqs + k), seq[0]);
     }
@@ -144,7 +136,7 @@ std::vector<float> CrossEncoder::score(const std::vector<std::vector<std::int32_
   // Passes are handed out in order to whichever worker is free; each writes its own scores.
   const std::size_t n_workers = std::min(state_->workers.size(), packs.size());
   std::vector<RerankCost> worker_costs(std::max<std::size_t>(n_workers, 1));
-  std::vector<std::exception_ptr> errors(n_workers);
+  std::vector<std::exception_ptr> errors(worker_costs.size());
   std::atomic<std::size_t> next{0};
   auto work = [&](std::size_t w) {
     try {
@@ -155,16 +147,12 @@ std::vector<float> CrossEncoder::score(const std::vector<std::vector<std::int32_
       next = packs.size();  // the others stop at their next pass
     }
   };
-  if (n_workers <= 1) {
-    for (const auto& pack : packs) run_pack(*state_->workers[0], pack, worker_costs[0]);
-  } else {
-    std::vector<std::thread> threads;
-    for (std::size_t w = 1; w < n_workers; ++w) threads.emplace_back(work, w);
-    work(0);
-    for (auto& t : threads) t.join();
-    for (const auto& e : errors)
-      if (e) std::rethrow_exception(e);
-  }
+  std::vector<std::thread> threads;  // worker 0 is this thread
+  for (std::size_t w = 1; w < n_workers; ++w) threads.emplace_back(work, w);
+  work(0);
+  for (auto& t : threads) t.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
   if (cost)
     for (const auto& c : worker_costs) *cost += c;
   return scores;

@@ -146,13 +146,10 @@ void LanguageModel::run_group(const PromptGroup& input, const TokenIds& tokens,
     if (!logits) throw Error("llama.cpp returned no logits");
     for (auto t : tokens) out[which].push_back(logits[t]);
   };
-  // As in the cross-encoder, a continuation's layout depends on its own length only: under one
-  // block it takes an aligned slot padded by its own padding sequence (short ones share passes);
-  // from one block up it runs alone, unpadded, its pass ending with it (measured with the Qwen3-0.6B
-  // shape and ~270-token documents: 14% faster than padded slots).
-  auto alone = [&](std::size_t length) {
-    return align > 1 && length >= static_cast<std::size_t>(detail::kInvariantBatchTokens);
-  };
+  // As in the cross-encoder, a continuation's layout depends on its own length only: a short one
+  // takes an aligned slot padded by its own padding sequence (short ones share passes); a long one
+  // runs alone, unpadded, its pass ending with it (detail::runs_alone).
+  auto alone = [&](std::size_t length) { return align > 1 && detail::runs_alone(length); };
   std::vector<std::size_t> slots(lengths.size());
   for (std::size_t i = 0; i < lengths.size(); ++i)
     slots[i] = alone(lengths[i]) ? std::max(budget, round_up(lengths[i])) : round_up(lengths[i]);

@@ -36,20 +36,15 @@ bool PermutationConstraint::step(State& s, char c) const {
       }
       if (c != ']' || s.digits == 0 || s.number > n_ || s.used[s.number]) return false;
       s.used[s.number] = true;
-      s.phase = ++s.used_count == n_ ? Phase::Done : Phase::Space;
+      s.phase = ++s.used_count == n_ ? Phase::Done : Phase::Separator;
+      s.separator_chars = 0;
       return true;
-    case Phase::Space:
-      if (c != ' ') return false;
-      s.phase = Phase::Greater;
+    case Phase::Separator: {
+      constexpr std::string_view kSeparator = " > ";
+      if (c != kSeparator[s.separator_chars]) return false;
+      if (++s.separator_chars == kSeparator.size()) s.phase = Phase::Open;
       return true;
-    case Phase::Greater:
-      if (c != '>') return false;
-      s.phase = Phase::SpaceAfter;
-      return true;
-    case Phase::SpaceAfter:
-      if (c != ' ') return false;
-      s.phase = Phase::Open;
-      return true;
+    }
     case Phase::Done:
       return false;
   }

@@ -25,11 +25,12 @@ class PermutationConstraint : public DecodingConstraint {
   bool complete() const override { return state_.phase == Phase::Done; }
 
  private:
-  enum class Phase { Open, Digits, Space, Greater, SpaceAfter, Done };
+  enum class Phase { Open, Digits, Separator, Done };
   struct State {
     Phase phase = Phase::Open;
     std::size_t number = 0;
     std::size_t digits = 0;
+    std::size_t separator_chars = 0;  // of " > " matched so far
     std::size_t used_count = 0;
     std::bitset<kMaxPermutationIds + 1> used;
   };

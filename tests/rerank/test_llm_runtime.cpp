@@ -145,13 +145,8 @@ TEST_F(TinyQwen3, ConstrainedGenerationWritesExactPermutationsOfAWholeWindow) {
                              [n] { return std::make_unique<llm::PermutationConstraint>(n); }};
   };
   const auto window = request(user, 20), small = request("Rank [1] a [2] b [3] c", 3);
-  // Three generations in one call (shared decoding passes), then each alone.
-  const auto together = backend->generate({window, small, window});
-  ASSERT_EQ(together.size(), 3u);
-  for (std::size_t i : {0u, 2u}) {
-    SCOPED_TRACE(i);
-    // The raw text itself names each of the 20 identifiers exactly once, in the answer format.
-    const std::string& t = together[i].text;
+  // The raw text itself names each of the n identifiers exactly once, in the answer format.
+  auto expect_exact_permutation = [](const std::string& t, int n) {
     std::vector<std::string> parts;
     for (std::size_t from = 0;;) {
       const std::size_t sep = t.find(" > ", from);
@@ -159,19 +154,23 @@ TEST_F(TinyQwen3, ConstrainedGenerationWritesExactPermutationsOfAWholeWindow) {
       if (sep == std::string::npos) break;
       from = sep + 3;
     }
-    ASSERT_EQ(parts.size(), 20u) << t;
+    ASSERT_EQ(parts.size(), static_cast<std::size_t>(n)) << t;
     std::set<std::string> distinct(parts.begin(), parts.end());
-    EXPECT_EQ(distinct.size(), 20u) << t;
+    EXPECT_EQ(distinct.size(), parts.size()) << t;
     for (const auto& p : parts) {
       ASSERT_GE(p.size(), 3u) << t;
       const int id = std::stoi(p.substr(1, p.size() - 2));
-      EXPECT_TRUE(p.front() == '[' && p.back() == ']' && id >= 1 && id <= 20) << p;
+      EXPECT_TRUE(p.front() == '[' && p.back() == ']' && id >= 1 && id <= n) << p;
     }
-  }
+  };
+  // Three generations in one call (shared decoding passes), then one alone.
+  const auto together = backend->generate({window, small, window});
+  ASSERT_EQ(together.size(), 3u);
+  expect_exact_permutation(together[0].text, 20);
+  expect_exact_permutation(together[1].text, 3);
   EXPECT_EQ(together[0].text, together[2].text);
   const auto alone = backend->generate({small});
   EXPECT_EQ(alone[0].text, together[1].text);
-  EXPECT_EQ(llm::parse_permutation(together[1].text, 3).size(), 3u);
   // Costs: every generated token is booked on its own request; the shared passes on the first.
   EXPECT_GE(together[0].cost.generated_tokens, 40u);
   EXPECT_GT(together[0].cost.forward_passes, together[2].cost.forward_passes);
