@@ -1,13 +1,28 @@
 #!/usr/bin/env bash
-# The full test suite: installs what is missing, builds, runs every test in a Release build and
-# again under AddressSanitizer + UndefinedBehaviorSanitizer. Exits non-zero on any failure.
+# The full test suite: installs what is missing, builds, runs every test in a Release build, the
+# parity checks against reference implementations (scripts/parity.sh), and the C++ tests again under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Exits non-zero on any failure.
+#   RERANK_SKIP_SANITIZE=1  skip the sanitizer pass
+#   RERANK_SKIP_PARITY=1    skip the parity checks (they need the ~4 GB tooling virtualenv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=$(nproc)
 
+echo "== Real models (scripts/fetch_models.sh)"
+models=$(scripts/fetch_models.sh) || { echo "scripts/test.sh: scripts/fetch_models.sh failed (see above)" >&2; exit 1; }
+# The C++ tests that read real models find them here.
+export RERANK_MODEL_SMOLLM2=$(echo "$models" | sed -n 's/^smollm2-135m=//p')
+export RERANK_MODEL_GEMMA3=$(echo "$models" | sed -n 's/^gemma3-270m=//p')
+echo "$models"
+
 echo "== Release build and tests"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=Release
 ctest --test-dir build --output-on-failure -j"$JOBS"
+
+if [ "${RERANK_SKIP_PARITY:-0}" != 1 ]; then
+  echo "== Parity with reference implementations (tests/parity)"
+  scripts/parity.sh build
+fi
 
 if [ "${RERANK_SKIP_SANITIZE:-0}" != 1 ]; then
   echo "== ASan + UBSan build and tests"

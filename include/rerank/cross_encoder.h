@@ -27,8 +27,10 @@ class CrossEncoder {
   // sorted by length and packed into forward passes of at most batch_tokens tokens and
   // max_sequences sequences; each is evaluated whole, as its own sequence, so its score does not
   // depend on its batch-mates. Adds passes, tokens and FLOPs to `cost` when given.
+  // `second_segment[i]`: where sequence i's second segment (BERT's token type 1, the document of a
+  // pair) starts; empty: every token is of type 0. Models without token types ignore it.
   std::vector<float> score(const std::vector<std::vector<std::int32_t>>& sequences,
-                           RerankCost* cost = nullptr);
+                           RerankCost* cost = nullptr, const std::vector<std::size_t>& second_segment = {});
 
   const Model& model() const { return *model_; }
 

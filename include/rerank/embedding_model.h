@@ -3,12 +3,15 @@
 // without pooling metadata (Qwen3-Embedding style) is pooled at its last token, after an appended
 // end-of-text token as Qwen3-Embedding does.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "rerank/model.h"
 #include "rerank/reranker.h"
+
+struct llama_vocab;
 
 namespace rerank {
 
@@ -25,10 +28,11 @@ class EmbeddingModel {
   std::vector<std::vector<float>> embed(const std::vector<std::string>& texts,
                                         std::vector<RerankCost>* costs = nullptr);
 
-  // "mean", "cls", "last" (pooled by llama.cpp) or "last-token" (decoder without pooling metadata).
-  const std::string& pooling() const { return pooling_; }
 
  private:
+  std::size_t pooled_limit() const;
+  static void truncate_keeping_start(std::vector<std::int32_t>& tokens, std::size_t limit,
+                                     const llama_vocab* vocab);
   std::shared_ptr<const Model> model_;
   RuntimeOptions options_;
   std::string pooling_;

@@ -77,6 +77,10 @@ class LlmBackend {
   // Qwen and of most instruct GGUFs.
   virtual std::string chat(const std::string& system, const std::string& user,
                            const std::string& answer_prefix) const;
+
+  // True for a bidirectional embedding model (all-MiniLM, bge): it embeds texts as they are, without
+  // an instruction prompt, and cannot generate.
+  virtual bool is_encoder() const { return false; }
 };
 
 // Opens the backend for a model file (RerankerOptions::model_path). The llama.cpp adapter installs

@@ -41,6 +41,10 @@ struct RuntimeOptions {
   // threads busy between llama.cpp's per-operation barriers; whole passes in parallel avoid them.
   // Scores do not depend on it.
   int workers = 1;
+  // Embedding models: the longest input in tokens, special tokens included (0: the model's trained
+  // context). Longer texts keep their beginning and their closing special token, as Hugging Face
+  // tokenizers truncate (sentence-transformers' all-MiniLM-L6-v2 uses 256).
+  int max_input_tokens = 0;
 };
 
 struct ModelInfo {
@@ -53,6 +57,7 @@ struct ModelInfo {
   int pooling_type = -1;                  // {arch}.pooling_type (a llama_pooling_type; -1 when absent)
   std::vector<std::string> class_labels;  // classifier output labels (may be empty)
   std::string rerank_template;            // tokenizer.chat_template.rerank ("" when absent)
+  std::string chat_template;              // tokenizer.chat_template ("" when absent: a base model)
   std::int32_t n_ctx_train = 0;
   std::int32_t n_embd = 0;
   std::int32_t n_layer = 0;
@@ -83,6 +88,19 @@ class Model {
   // token, plus attention (4 x layers x heads x head_dim per query-key pair; causal: each token sees
   // the positions before it, bidirectional: the whole sequence), plus 2 x vocab x embd per
   // `output_rows` of language-model logits.
+  // A system turn (omitted when empty) and a user turn in the model's own chat format
+  // (tokenizer.chat_template, recognised and applied by llama.cpp), ending where the assistant's
+  // answer starts. Empty when the GGUF has no chat template (a base model). Throws rerank::Error when
+  // llama.cpp does not recognise the template.
+  std::string chat_prompt(const std::string& system, const std::string& user) const;
+  // The prompt every decoder strategy sends: chat_prompt(); without a chat template, ChatML when the
+  // vocabulary has ChatML's special tokens (Qwen-family GGUFs without a template), else plain text
+  // for a base model ("system\n\nuser\n\nAnswer:"). Qwen3 models then answer in non-thinking mode,
+  // after an empty think block, as Qwen3-Reranker does.
+  std::string decoder_prompt(const std::string& system, const std::string& user) const;
+  // True when decoder_prompt() is plain text: answers then follow "Answer:" with a leading space.
+  bool plain_prompts() const;
+
   double forward_flops(std::uint64_t new_tokens, std::uint64_t past_tokens, std::uint64_t output_rows) const;
 
  private:

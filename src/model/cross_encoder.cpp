@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "model/llama_session.h"
+#include "model/segment_embeddings.h"
 #include "rerank/error.h"
 
 namespace rerank {
@@ -36,9 +37,12 @@ struct CrossEncoder::State {
   struct Worker {
     detail::ContextPtr ctx;
     detail::Batch batch;
-    explicit Worker(int capacity) : batch(capacity) {}
+    std::vector<float> pad_row;
+    Worker(int capacity, int embd_width) : batch(capacity, embd_width), pad_row(std::size_t(embd_width)) {}
   };
   std::vector<std::unique_ptr<Worker>> workers;
+  // Set for models with token types (BERT): inputs go in as embeddings with each token's segment.
+  std::unique_ptr<detail::SegmentEmbeddings> segments;
 };
 
 CrossEncoder::CrossEncoder(std::shared_ptr<const Model> model, RuntimeOptions options)
@@ -54,6 +58,8 @@ CrossEncoder::CrossEncoder(std::shared_ptr<const Model> model, RuntimeOptions op
   const int threads = detail::resolve_threads(options_.threads);
   options_.workers = std::clamp(options_.workers, 1, threads);
   state_ = std::make_unique<State>();
+  state_->segments = detail::SegmentEmbeddings::open(model_->info().path);
+  const int embd_width = state_->segments ? state_->segments->width() : 0;
   // A pooled sequence must be evaluated whole in one forward pass, so the context holds one batch.
   // Twice the sequences: each document is followed by its own padding sequence (see score()).
   RuntimeOptions context_options = options_;
@@ -61,7 +67,7 @@ CrossEncoder::CrossEncoder(std::shared_ptr<const Model> model, RuntimeOptions op
   for (int w = 0; w < options_.workers; ++w) {
     // Threads split as evenly as possible; every worker gets at least one.
     context_options.threads = threads / options_.workers + (w < threads % options_.workers ? 1 : 0);
-    auto worker = std::make_unique<State::Worker>(options_.batch_tokens);
+    auto worker = std::make_unique<State::Worker>(options_.batch_tokens, embd_width);
     worker->ctx = detail::make_context(*model_, context_options, /*embeddings=*/true,
                                        static_cast<std::uint32_t>(options_.batch_tokens));
     state_->workers.push_back(std::move(worker));
@@ -76,7 +82,9 @@ int CrossEncoder::max_sequence_tokens() const {
 }
 
 std::vector<float> CrossEncoder::score(const std::vector<std::vector<std::int32_t>>& sequences,
-                                       RerankCost* cost) {
+                                       RerankCost* cost, const std::vector<std::size_t>& second_segment) {
+  if (!second_segment.empty() && second_segment.size() != sequences.size())
+    throw Error("internal error: cross-encoder segment starts do not match the sequences");
   const std::size_t limit = static_cast<std::size_t>(max_sequence_tokens());
   std::vector<std::size_t> lengths;
   lengths.reserve(sequences.size());
@@ -109,17 +117,28 @@ std::vector<float> CrossEncoder::score(const std::vector<std::vector<std::int32_
     if (llama_memory_t mem = llama_get_memory(ctx)) llama_memory_clear(mem, true);
     auto& batch = w.batch;
     batch.clear();
+    const detail::SegmentEmbeddings* segments = state_->segments.get();
+    // Padding tokens repeat a sequence's first token (its outputs are never read).
+    auto pad = [&](int to, std::size_t seq_id, llama_token token) {
+      if (!segments) return batch.pad_to(to, static_cast<llama_seq_id>(seq_id), token);
+      segments->row(token, 0, w.pad_row.data());
+      return batch.pad_to(to, static_cast<llama_seq_id>(seq_id), w.pad_row.data());
+    };
     for (std::size_t k = 0; k < pack.size(); ++k) {
       const auto& seq = sequences[pack[k]];
-      for (std::size_t p = 0; p < seq.size(); ++p)
-        batch.add(seq[p], static_cast<llama_pos>(p), static_cast<llama_seq_id>(k), /*output=*/true);
-      if (!alone(seq.size()))
-        batch.pad_to(static_cast<int>((batch.size() + align - 1) / align * align),
-                     static_cast<llama_seq_id>(max_seqs + k), seq[0]);
+      const std::size_t type1_from = second_segment.empty() ? seq.size() : second_segment[pack[k]];
+      for (std::size_t p = 0; p < seq.size(); ++p) {
+        const auto pos = static_cast<llama_pos>(p);
+        const auto id = static_cast<llama_seq_id>(k);
+        if (segments)
+          segments->row(seq[p], p >= type1_from ? 1 : 0, batch.add_embedding(pos, id, /*output=*/true));
+        else
+          batch.add(seq[p], pos, id, /*output=*/true);
+      }
+      if (!alone(seq.size())) pad(static_cast<int>((batch.size() + align - 1) / align * align), max_seqs + k, seq[0]);
     }
     // Kernels also change below one block: no pass is smaller.
-    batch.pad_to(detail::kInvariantBatchTokens, static_cast<llama_seq_id>(max_seqs + pack.size() - 1),
-                 sequences[pack[0]][0]);
+    pad(detail::kInvariantBatchTokens, max_seqs + pack.size() - 1, sequences[pack[0]][0]);
     detail::decode(ctx, batch);
     for (std::size_t k = 0; k < pack.size(); ++k) {
       const float* out = llama_get_embeddings_seq(ctx, static_cast<llama_seq_id>(k));

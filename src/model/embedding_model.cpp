@@ -59,6 +59,22 @@ EmbeddingModel::EmbeddingModel(std::shared_ptr<const Model> model, RuntimeOption
 
 EmbeddingModel::~EmbeddingModel() = default;
 
+std::size_t EmbeddingModel::pooled_limit() const {
+  std::size_t limit = static_cast<std::size_t>(options_.batch_tokens);
+  if (model_->info().n_ctx_train > 0) limit = std::min(limit, static_cast<std::size_t>(model_->info().n_ctx_train));
+  if (options_.max_input_tokens > 0) limit = std::min(limit, static_cast<std::size_t>(options_.max_input_tokens));
+  return limit;
+}
+
+void EmbeddingModel::truncate_keeping_start(std::vector<std::int32_t>& tokens, std::size_t limit,
+                                            const llama_vocab* vocab) {
+  if (tokens.size() <= limit) return;
+  const llama_token last = tokens.back();
+  const bool closing = last == llama_vocab_sep(vocab) || last == llama_vocab_eos(vocab);
+  tokens.resize(limit);
+  if (closing) tokens.back() = last;  // [CLS] text... [SEP], as Hugging Face truncates
+}
+
 std::vector<std::vector<float>> EmbeddingModel::embed(const std::vector<std::string>& texts,
                                                       std::vector<RerankCost>* costs) {
   llama_context* ctx = state_->ctx.get();
@@ -76,10 +92,12 @@ std::vector<std::vector<float>> EmbeddingModel::embed(const std::vector<std::str
     if (last_token && eos >= 0 && (tokens[i].empty() || tokens[i].back() != eos)) tokens[i].push_back(eos);
     if (tokens[i].empty())
       throw Error("cannot embed an empty text with this model (it adds no special tokens)");
-    const std::size_t limit = state_->pooled ? budget : static_cast<std::size_t>(options_.context_tokens);
-    if (tokens[i].size() > limit) {
+    if (state_->pooled) {
+      truncate_keeping_start(tokens[i], pooled_limit(), vocab);
+    } else if (tokens[i].size() > static_cast<std::size_t>(options_.context_tokens)) {
       // Keep the end: with last-token pooling the final token carries the embedding.
-      tokens[i].erase(tokens[i].begin(), tokens[i].end() - static_cast<std::ptrdiff_t>(limit));
+      tokens[i].erase(tokens[i].begin(),
+                      tokens[i].end() - static_cast<std::ptrdiff_t>(options_.context_tokens));
     }
   }
   if (costs) costs->assign(texts.size(), RerankCost{});

@@ -39,14 +39,27 @@ ContextPtr make_context(const Model& model, const RuntimeOptions& options, bool 
   return ContextPtr(ctx);
 }
 
-Batch::Batch(int capacity) : batch_(llama_batch_init(capacity, 0, 1)), capacity_(capacity) {}
+Batch::Batch(int capacity, int embd_width)
+    : batch_(llama_batch_init(capacity, embd_width, 1)), capacity_(capacity), embd_width_(embd_width) {}
 
 Batch::~Batch() { llama_batch_free(batch_); }
 
 int Batch::add(llama_token token, llama_pos pos, llama_seq_id seq, bool output) {
+  if (embd_width_ > 0) throw Error("internal error: a token id added to an embedding batch");
+  const int i = add_slot(pos, seq, output);
+  batch_.token[i] = token;
+  return i;
+}
+
+float* Batch::add_embedding(llama_pos pos, llama_seq_id seq, bool output) {
+  if (embd_width_ == 0) throw Error("internal error: an embedding added to a token batch");
+  const int i = add_slot(pos, seq, output);
+  return batch_.embd + static_cast<std::size_t>(i) * static_cast<std::size_t>(embd_width_);
+}
+
+int Batch::add_slot(llama_pos pos, llama_seq_id seq, bool output) {
   if (batch_.n_tokens >= capacity_) throw Error("internal error: llama batch overflow");
   const int i = batch_.n_tokens++;
-  batch_.token[i] = token;
   batch_.pos[i] = pos;
   batch_.n_seq_id[i] = 1;
   batch_.seq_id[i][0] = seq;
@@ -57,6 +70,13 @@ int Batch::add(llama_token token, llama_pos pos, llama_seq_id seq, bool output) 
 int Batch::pad_to(int min_tokens, llama_seq_id seq, llama_token token) {
   int added = 0;
   for (; batch_.n_tokens < min_tokens; ++added) add(token, added, seq, false);
+  return added;
+}
+
+int Batch::pad_to(int min_tokens, llama_seq_id seq, const float* row) {
+  int added = 0;
+  for (; batch_.n_tokens < min_tokens; ++added)
+    std::copy(row, row + embd_width_, add_embedding(added, seq, false));
   return added;
 }
 

@@ -44,10 +44,11 @@ ContextPtr make_context(const Model& model, const RuntimeOptions& options, bool 
 
 int resolve_threads(int threads);
 
-// A llama_batch of fixed capacity whose tokens each belong to one sequence.
+// A llama_batch of fixed capacity whose tokens each belong to one sequence. With `embd_width` > 0
+// it carries input embeddings of that width instead of token ids (see SegmentEmbeddings).
 class Batch {
  public:
-  explicit Batch(int capacity);
+  explicit Batch(int capacity, int embd_width = 0);
   ~Batch();
   Batch(const Batch&) = delete;
   Batch& operator=(const Batch&) = delete;
@@ -55,16 +56,23 @@ class Batch {
   void clear() { batch_.n_tokens = 0; }
   // Returns the token's index in the batch (for llama_get_logits_ith).
   int add(llama_token token, llama_pos pos, llama_seq_id seq, bool output);
+  // Embedding mode: the caller writes the token's input row into the returned pointer.
+  float* add_embedding(llama_pos pos, llama_seq_id seq, bool output);
   // Fills the batch up to `min_tokens` with tokens of the otherwise unused sequence `seq` (their
   // outputs are never read; see kInvariantBatchTokens). Returns how many were added.
   int pad_to(int min_tokens, llama_seq_id seq, llama_token token);
+  // The same in embedding mode, every padding token given input row `row`.
+  int pad_to(int min_tokens, llama_seq_id seq, const float* row);
   int size() const { return batch_.n_tokens; }
   int capacity() const { return capacity_; }
+  int embd_width() const { return embd_width_; }
   const llama_batch& get() const { return batch_; }
 
  private:
+  int add_slot(llama_pos pos, llama_seq_id seq, bool output);
   llama_batch batch_;
   int capacity_;
+  int embd_width_;
 };
 
 // llama_decode with errors as rerank::Error.

@@ -26,6 +26,7 @@ std::string to_string(ModelKind kind) {
 namespace {
 struct GgufSummary {
   bool has_q8_0 = false;
+  bool has_cls_head = false;  // a classification head (cls.output / cls tensors)
 };
 
 GgufSummary inspect_gguf(const std::string& path) {
@@ -52,6 +53,8 @@ GgufSummary inspect_gguf(const std::string& path) {
   for (std::int64_t i = 0; i < gguf_get_n_tensors(ctx); ++i)
     if (gguf_get_tensor_type(ctx, i) == GGML_TYPE_Q8_0) summary.has_q8_0 = true;
   const bool has_arch = gguf_find_key(ctx, "general.architecture") >= 0;
+  summary.has_cls_head =
+      gguf_find_tensor(ctx, "cls.output.weight") >= 0 || gguf_find_tensor(ctx, "cls.weight") >= 0;
   gguf_free(ctx);
   if (needed > file_size)
     throw Error(path + ": truncated GGUF file (tensor data needs " + std::to_string(needed) +
@@ -90,7 +93,7 @@ int meta_int(const llama_model* m, const std::string& key, int fallback) {
 
 std::shared_ptr<const Model> Model::load(const std::string& path) {
   ensure_llama_backend();
-  [[maybe_unused]] const GgufSummary summary = inspect_gguf(path);  // also rejects malformed files
+  const GgufSummary summary = inspect_gguf(path);  // also rejects malformed files
   llama_model_params mp = llama_model_default_params();
   mp.n_gpu_layers = 0;
 #ifndef RERANK_LLAMA_AMX_SAFE
@@ -129,11 +132,16 @@ std::shared_ptr<const Model> Model::load(const std::string& path) {
     info.class_labels.emplace_back(label ? label : "");
   }
   if (const char* tmpl = llama_model_chat_template(raw, "rerank")) info.rerank_template = tmpl;
+  if (const char* tmpl = llama_model_chat_template(raw, nullptr)) info.chat_template = tmpl;
 
   if (llama_model_has_encoder(raw))
     throw Error(path + ": " + info.arch + " is an encoder-decoder model, which rerank.cpp does not support");
   const bool yes_no_head = info.class_labels == std::vector<std::string>{"yes", "no"};
-  if (info.rank_head && !(info.causal && yes_no_head)) {
+  // convert_hf_to_gguf.py writes no pooling type for a plain BertForSequenceClassification (only
+  // sentence-transformers' modules.json gives one), so a bidirectional model with a classification
+  // head and no pooling metadata is a cross-encoder (llama-server --reranking agrees).
+  const bool encoder_with_head = !info.causal && summary.has_cls_head && pooling < 0;
+  if ((info.rank_head || encoder_with_head) && !(info.causal && yes_no_head)) {
     info.kind = ModelKind::CrossEncoder;
   } else if (info.causal) {
     // A converted Qwen3-Reranker (rank head whose rows are the LM head's "yes"/"no" rows) is scored
@@ -143,6 +151,45 @@ std::shared_ptr<const Model> Model::load(const std::string& path) {
     info.kind = ModelKind::Embedding;  // usable by embedding strategies, not by pair scorers
   }
   return model;
+}
+
+std::string Model::chat_prompt(const std::string& system, const std::string& user) const {
+  if (info_.chat_template.empty()) return {};
+  std::vector<llama_chat_message> messages;
+  if (!system.empty()) messages.push_back({"system", system.c_str()});
+  messages.push_back({"user", user.c_str()});
+  std::string out(2 * (system.size() + user.size()) + 256, '\0');
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const int32_t n = llama_chat_apply_template(info_.chat_template.c_str(), messages.data(), messages.size(),
+                                                /*add_ass=*/true, out.data(), static_cast<int32_t>(out.size()));
+    if (n < 0)
+      throw Error(info_.path + ": llama.cpp does not recognise this model's chat template; give the prompt " +
+                  "format explicitly");
+    if (static_cast<std::size_t>(n) <= out.size()) {
+      out.resize(static_cast<std::size_t>(n));
+      return out;
+    }
+    out.resize(static_cast<std::size_t>(n));
+  }
+  throw Error("internal error: chat template output kept growing");
+}
+
+bool Model::plain_prompts() const {
+  return info_.chat_template.empty() && tokenizer_.tokenize("<|im_start|>", false, true).size() != 1;
+}
+
+std::string Model::decoder_prompt(const std::string& system, const std::string& user) const {
+  std::string prompt;
+  if (!info_.chat_template.empty()) {
+    prompt = chat_prompt(system, user);
+  } else if (!plain_prompts()) {
+    if (!system.empty()) prompt += "<|im_start|>system\n" + system + "<|im_end|>\n";
+    prompt += "<|im_start|>user\n" + user + "<|im_end|>\n<|im_start|>assistant\n";
+  } else {
+    prompt = (system.empty() ? "" : system + "\n\n") + user + "\n\nAnswer:";
+  }
+  if (info_.arch == "qwen3") prompt += "<think>\n\n</think>\n\n";
+  return prompt;
 }
 
 double Model::forward_flops(std::uint64_t new_tokens, std::uint64_t past_tokens,

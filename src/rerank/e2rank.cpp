@@ -47,7 +47,9 @@ std::unique_ptr<Reranker> make_e2rank(std::shared_ptr<LlmBackend> backend, const
   const std::string instruction = params.text("instruction", kDefaultRetrievalInstruction);
   const int topk = params.integer("topk", 20, 0, 1000);
   const int passage_tokens = params.integer("passage_tokens", 512, 1, 1 << 20);
-  const PromptTemplate tmpl = template_from_params(params, "e2rank-query", true);
+  // Encoders (mean pooling, inputs cut at their end) need the query first; decoders pool the last token.
+  const PromptTemplate tmpl =
+      template_from_params(params, backend->is_encoder() ? "e2rank-query-encoder" : "e2rank-query", true);
   params.finish();
   return std::make_unique<E2RankReranker>(std::move(backend), tmpl, instruction,
                                           static_cast<std::size_t>(topk),

@@ -95,7 +95,9 @@ std::unique_ptr<Reranker> make_embedding(std::shared_ptr<LlmBackend> backend,
   StrategyParams params("embedding", options.params);
   const std::string instruction = params.text("instruction", kDefaultRetrievalInstruction);
   const int passage_tokens = params.integer("passage_tokens", 512, 1, 1 << 20);
-  const PromptTemplate tmpl = template_from_params(params, "embedding-query", false);
+  // Instruction-aware decoders (Qwen3-Embedding) get the instruct prompt; encoders embed the query as is.
+  const PromptTemplate tmpl =
+      template_from_params(params, backend->is_encoder() ? "plain-query" : "embedding-query", false);
   params.finish();
   return std::make_unique<EmbeddingReranker>(std::move(backend), tmpl, instruction,
                                              static_cast<std::size_t>(passage_tokens));

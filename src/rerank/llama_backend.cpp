@@ -28,20 +28,24 @@ int int_param(const RerankerOptions& o, const std::string& key, int fallback) {
 class LlamaBackend : public LlmBackend {
  public:
   explicit LlamaBackend(const RerankerOptions& options) : model_(Model::load(options.model_path)) {
-    if (model_->info().kind != ModelKind::DecoderLM)
+    // Encoders without a head (all-MiniLM, bge) serve the embedding strategies only.
+    if (model_->info().kind == ModelKind::CrossEncoder)
       throw Error(options.model_path +
-                  ": LLM reranking strategies need a decoder language model, this is a " +
-                  to_string(model_->info().kind));
+                  ": a cross-encoder scores pairs; use the pointwise strategy (LLM strategies need a decoder "
+                  "language model, embedding strategies an embedding model)");
     RuntimeOptions ro;
     ro.threads = options.threads;
     // A listwise window of 20 passages of 300 tokens plus instructions needs about 6.5k tokens.
     ro.context_tokens = int_param(options, "context_tokens", 8192);
     ro.batch_tokens = int_param(options, "batch_tokens", 1024);
     runtime_ = ro;
-    lm_ = std::make_unique<LanguageModel>(model_, ro);
+    if (model_->info().kind == ModelKind::DecoderLM) lm_ = std::make_unique<LanguageModel>(model_, ro);
   }
 
+  bool is_encoder() const override { return !lm_; }
+
   std::vector<LabelLogits> label_logits(const std::vector<LabelRequest>& requests) override {
+    require_decoder();
     // One token list for the whole call: the first token of every label.
     std::vector<std::vector<std::int32_t>> label_tokens(requests.size());
     TokenIds all;
@@ -77,6 +81,7 @@ class LlamaBackend : public LlmBackend {
   }
 
   std::vector<Generation> generate(const std::vector<GenerationRequest>& requests) override {
+    require_decoder();
     // All requests in one runtime call: their decoding steps share forward passes.
     std::vector<TokenIds> prompts;
     std::vector<GenerationOptions> options;
@@ -116,13 +121,17 @@ class LlamaBackend : public LlmBackend {
 
   std::string chat(const std::string& system, const std::string& user,
                    const std::string& answer_prefix) const override {
-    // Qwen3 answers in non-thinking mode after an empty think block (as Qwen3-Reranker does).
-    if (model_->info().arch == "qwen3")
-      return LlmBackend::chat(system, user, "<think>\n\n</think>\n\n" + answer_prefix);
-    return LlmBackend::chat(system, user, answer_prefix);
+    const std::string prompt = model_->decoder_prompt(system, user);
+    // Plain prompts end with "Answer:"; a written answer start follows a space.
+    return prompt + (model_->plain_prompts() && !answer_prefix.empty() ? " " : "") + answer_prefix;
   }
 
  private:
+  void require_decoder() const {
+    if (!lm_)
+      throw Error(model_->info().path + ": this strategy needs a decoder language model; this is an " +
+                  to_string(model_->info().kind) + " (it serves the embedding strategies)");
+  }
   std::int32_t first_token(const std::string& label) const {
     const auto t = model_->tokenizer().tokenize(label, false, false);
     if (t.empty()) throw Error("an answer label is empty");

@@ -32,12 +32,8 @@ double aggregate(const std::vector<double>& chunk_scores, Chunking chunking) {
 }
 
 const std::string& qwen3_reranker_template() {
-  static const std::string t =
-      "<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and the "
-      "Instruct "
-      "provided. Note that the answer can only be \"yes\" or \"no\".<|im_end|>\n"
-      "<|im_start|>user\n<Instruct>: {instruction}\n<Query>: {query}\n<Document>: {document}<|im_end|>\n"
-      "<|im_start|>assistant\n<think>\n\n</think>\n\n";
+  static const std::string t = "<|im_start|>system\n" + std::string(kPointwiseSystem) + "<|im_end|>\n<|im_start|>user\n" +
+                               kPointwiseUser + "<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n";
   return t;
 }
 
@@ -61,7 +57,9 @@ PairFormat PairFormat::for_model(const Model& model, const std::string& user_tem
   } else if (!info.rerank_template.empty()) {
     f.template_ = info.rerank_template;
   } else if (info.kind == ModelKind::DecoderLM) {
-    f.template_ = qwen3_reranker_template();
+    // Qwen3-Reranker's prompt, in the model's own chat format (its system turn, and the
+    // <Instruct>/<Query>/<Document> user turn with placeholders that survive the rendering).
+    f.template_ = model.decoder_prompt(kPointwiseSystem, kPointwiseUser);
   }
   f.instruction_ = instruction.empty() ? default_instruction() : instruction;
   if (f.template_.empty()) {
@@ -120,17 +118,44 @@ PairFormat::QueryParts PairFormat::parts(const std::string& query) const {
     p.after_doc = tok.tokenize(fill(template_.substr(at + 10), query, ""), false, true);
     return p;
   }
-  // llama-server's format_prompt_rerank framing.
   const llama_vocab* vocab = tok.vocab();
+  const auto q = tok.tokenize(query, false, false);
+  if (llama_vocab_type(vocab) == LLAMA_VOCAB_TYPE_WPM) {
+    // BERT: Hugging Face's pair encoding [CLS] query [SEP] document [SEP], whatever add_* flags the
+    // converter wrote (llama-server omits the last [SEP] for GGUFs without add_eos).
+    llama_token sep = llama_vocab_sep(vocab);
+    if (sep == LLAMA_TOKEN_NULL) sep = llama_vocab_eos(vocab);
+    p.before_doc.push_back(llama_vocab_bos(vocab));
+    p.before_doc.insert(p.before_doc.end(), q.begin(), q.end());
+    p.before_doc.push_back(sep);
+    p.after_doc.push_back(sep);
+    return p;
+  }
+  if (model_->info().arch == "bert" && llama_vocab_bos(vocab) != LLAMA_TOKEN_NULL &&
+      llama_vocab_eos(vocab) != LLAMA_TOKEN_NULL) {
+    // RoBERTa/XLM-R (llama.cpp converts them as "bert" with a BPE or SentencePiece vocabulary):
+    // Hugging Face's <s> query </s></s> document </s>. Their GGUFs carry no reliable add_* flags
+    // (a converted XLM-R SentencePiece model has none, and llama.cpp's defaults add no <s>).
+    const llama_token eos = llama_vocab_eos(vocab);
+    p.before_doc.push_back(llama_vocab_bos(vocab));
+    p.before_doc.insert(p.before_doc.end(), q.begin(), q.end());
+    p.before_doc.insert(p.before_doc.end(), {eos, eos});
+    p.after_doc.push_back(eos);
+    return p;
+  }
+  // Other architectures: llama-server's format_prompt_rerank framing.
   llama_token eos = llama_vocab_eos(vocab);
   if (eos == LLAMA_TOKEN_NULL) eos = llama_vocab_sep(vocab);
   if (llama_vocab_get_add_bos(vocab)) p.before_doc.push_back(llama_vocab_bos(vocab));
-  const auto q = tok.tokenize(query, false, false);
   p.before_doc.insert(p.before_doc.end(), q.begin(), q.end());
   if (llama_vocab_get_add_eos(vocab)) p.before_doc.push_back(eos);
   if (llama_vocab_get_add_sep(vocab)) p.before_doc.push_back(llama_vocab_sep(vocab));
   if (llama_vocab_get_add_eos(vocab)) p.after_doc.push_back(eos);
   return p;
+}
+
+std::size_t PairFormat::second_segment_start(const QueryParts& parts) const {
+  return template_.empty() ? parts.before_doc.size() : std::string::npos;
 }
 
 TokenIds PairFormat::document_tokens(const std::string& document) const {

@@ -15,7 +15,12 @@ Chunking parse_chunking(const std::string& name);  // "maxp", "firstp", "sump"
 // MaxP: the best chunk; FirstP: the first chunk; SumP: the sum over chunks.
 double aggregate(const std::vector<double>& chunk_scores, Chunking chunking);
 
-// Qwen3-Reranker's published prompt (system turn, <Instruct>/<Query>/<Document>, empty think block).
+// Qwen3-Reranker's published prompt: its system turn and user turn, which decoders get in their own
+// chat format (Model::decoder_prompt), and the whole ChatML prompt with its empty think block.
+inline constexpr const char* kPointwiseSystem =
+    "Judge whether the Document meets the requirements based on the Query and the Instruct provided. Note that "
+    "the answer can only be \"yes\" or \"no\".";
+inline constexpr const char* kPointwiseUser = "<Instruct>: {instruction}\n<Query>: {query}\n<Document>: {document}";
 const std::string& qwen3_reranker_template();
 const std::string& default_instruction();
 
@@ -24,9 +29,10 @@ std::string document_text(const std::string& title, const std::string& text);
 
 class PairFormat {
  public:
-  // Cross-encoders use their metadata rerank template if they have one, else llama-server's framing
-  // [BOS] query [EOS] [SEP] document [EOS] (each special token as the vocabulary asks, e.g.
-  // [CLS] q [SEP] d [SEP] for BERT). Decoders use `user_template` if given, else the metadata
+  // Cross-encoders use their metadata rerank template if they have one, else Hugging Face's pair
+  // encoding: [CLS] q [SEP] d [SEP] for BERT (WordPiece) vocabularies, <s> q </s></s> d </s> for
+  // RoBERTa/XLM-R, and llama-server's framing [BOS] query [EOS] [SEP] document [EOS] (each special
+  // token as the vocabulary asks) for other architectures. Decoders use `user_template` if given, else the metadata
   // rerank template, else Qwen3-Reranker's. Templates hold {query} and {document} (and optionally
   // {instruction}); a non-empty `instruction` replaces {instruction} or the "<Instruct>: " line.
   static PairFormat for_model(const Model& model, const std::string& user_template,
@@ -37,6 +43,9 @@ class PairFormat {
     TokenIds after_doc;
   };
   QueryParts parts(const std::string& query) const;
+  // Where the document's segment (BERT token type 1) starts in every sequence built from `parts`:
+  // after the query framing; npos for prompt templates (one segment).
+  std::size_t second_segment_start(const QueryParts& parts) const;
   // The pair as one tokenization of the whole prompt (llama-server's way).
   TokenIds whole(const std::string& query, const std::string& document) const;
   // The document alone (no special tokens), the unit in which long documents are chunked.

@@ -52,7 +52,9 @@ class PointwiseReranker final : public Reranker {
     runtime.workers = workers > 0 ? workers : 8;
     if (decoder) {
       reuse_prefix_ = params.choice("prefix_reuse", "on", {"on", "off"}) == "on";
-      const std::string yes = params.text("yes", "yes"), no = params.text("no", "no");
+      // After a plain prompt's "Answer:" the answer is a word with its leading space.
+      const std::string space = model_->plain_prompts() ? " " : "";
+      const std::string yes = params.text("yes", space + "yes"), no = params.text("no", space + "no");
       answer_tokens_ = {model_->tokenizer().single_token(yes), model_->tokenizer().single_token(no)};
       if (answer_tokens_[0] < 0 || answer_tokens_[1] < 0)
         throw Error("pointwise: the answers '" + yes + "' and '" + no +
@@ -97,6 +99,7 @@ class PointwiseReranker final : public Reranker {
     const auto parts = format_.parts(list.query.text);
     std::vector<TokenIds> sequences;
     std::vector<std::size_t> owner;  // candidate index of each sequence
+    const std::size_t document_from = format_.second_segment_start(parts);
     for (std::size_t i = 0; i < cands.size(); ++i) {
       const std::string text = pointwise::document_text(cands[i].title, cands[i].text);
       for (auto& seq : pointwise::pair_sequences(format_, parts, list.query.text, text, max_length_, overlap_,
@@ -105,7 +108,7 @@ class PointwiseReranker final : public Reranker {
         owner.push_back(i);
       }
     }
-    const std::vector<double> seq_scores = score(sequences, result.cost);
+    const std::vector<double> seq_scores = score(sequences, document_from, result.cost);
     result.cost.model_calls += sequences.size();
 
     std::vector<std::vector<double>> chunk_scores(cands.size());
@@ -122,9 +125,12 @@ class PointwiseReranker final : public Reranker {
     return result;
   }
 
-  std::vector<double> score(const std::vector<TokenIds>& sequences, RerankCost& cost) {
+  std::vector<double> score(const std::vector<TokenIds>& sequences, std::size_t document_from,
+                            RerankCost& cost) {
     if (encoder_) {
-      const auto raw = encoder_->score(sequences, &cost);
+      std::vector<std::size_t> segments;
+      if (document_from != std::string::npos) segments.assign(sequences.size(), document_from);
+      const auto raw = encoder_->score(sequences, &cost, segments);
       return {raw.begin(), raw.end()};
     }
     const PromptGroup group = group_by_common_prefix(sequences);

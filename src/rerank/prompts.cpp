@@ -75,11 +75,19 @@ PromptTemplate e2rank_query() {
   return {"", "{instruction}\nDocuments:\n{passages}Search Query:{query}", "[{id}] {passage}\n", "", ""};
 }
 
+// Encoder embedding models (all-MiniLM, bge): the query as it is.
+PromptTemplate plain_query() { return {"", "{query}", "", "", ""}; }
+
+// E2Rank's pseudo-relevance-feedback query for encoders: the query first, since mean-pooled encoder
+// inputs are truncated at their end.
+PromptTemplate e2rank_query_encoder() { return {"", "{query}\n{passages}", "[{id}] {passage}\n", "", ""}; }
+
 const std::map<std::string, PromptTemplate>& builtins() {
   static const std::map<std::string, PromptTemplate> all = {
       {"rankzephyr", rankzephyr()},     {"first", first()},           {"prp", prp()},
       {"setwise", setwise()},           {"insertrank", insertrank()}, {"embedding-query", embedding_query()},
-      {"e2rank-query", e2rank_query()},
+      {"e2rank-query", e2rank_query()}, {"plain-query", plain_query()},
+      {"e2rank-query-encoder", e2rank_query_encoder()},
   };
   return all;
 }

@@ -136,8 +136,8 @@ TEST(LlmStrategies, BadOptionValuesNameTheOption) {
             "listwise: the passage format has no {id} placeholder, so the model cannot name passages");
   EXPECT_EQ(
       error_of(llm::make_listwise, {{"template", "nope"}}),
-      "unknown prompt template 'nope' (built-in: e2rank-query, embedding-query, first, insertrank, prp, "
-      "rankzephyr, setwise)");
+      "unknown prompt template 'nope' (built-in: e2rank-query, e2rank-query-encoder, embedding-query, first, "
+      "insertrank, plain-query, prp, rankzephyr, setwise)");
 }
 
 TEST(LlmStrategies, UserTemplatesReplaceThePublishedOnes) {

@@ -76,22 +76,26 @@ TEST(Registry, PointwiseIsRegisteredAndUnknownNamesAreClear) {
               ::testing::HasSubstr("option chunking must be one of maxp, firstp, sump, got 'best'"));
 }
 
-TEST(PairFormat, CrossEncoderPairIsLlamaServersFraming) {
+TEST(PairFormat, CrossEncoderPairIsHuggingFacesEncoding) {
   const auto model = shared_model(Tiny::Bert);
   const auto& tok = model->tokenizer();
   const auto f = pw::PairFormat::for_model(*model, "", "");
   const auto q = tok.tokenize("capital of france", false, false);
   const auto d = tok.tokenize("paris is the capital", false, false);
-  // llama-server's format_prompt_rerank with this BERT vocabulary (BOS [CLS]=101, SEP [SEP]=102,
-  // add_bos and add_sep set, add_eos not): [CLS] query [SEP] document.
+  // Hugging Face's BERT pair encoding, [CLS] query [SEP] document [SEP] ([CLS]=101, [SEP]=102),
+  // whatever the vocabulary's add_* flags say (this one has no add_eos: llama-server would drop the
+  // last [SEP]).
   TokenIds expected = {101};
   expected.insert(expected.end(), q.begin(), q.end());
   expected.push_back(102);
   expected.insert(expected.end(), d.begin(), d.end());
+  expected.push_back(102);
   EXPECT_EQ(f.whole("capital of france", "paris is the capital"), expected);
   const auto parts = f.parts("capital of france");
   EXPECT_EQ(parts.before_doc.size(), q.size() + 2);
-  EXPECT_TRUE(parts.after_doc.empty());
+  EXPECT_EQ(parts.after_doc, TokenIds{102});
+  // The document, and its [SEP], are sentence B (token type 1).
+  EXPECT_EQ(f.second_segment_start(parts), q.size() + 2);
   EXPECT_EQ(error_of([&] { pw::PairFormat::for_model(*model, "", "be helpful"); }),
             "--instruction needs a model with a prompt template (this is a plain cross-encoder)");
 }
@@ -143,8 +147,9 @@ TEST(Chunking, WindowsOverlapNeverCutTheQueryAndCoverTheDocument) {
     ASSERT_LE(chunks[k].size(), max_length);
     ASSERT_TRUE(std::equal(parts.before_doc.begin(), parts.before_doc.end(), chunks[k].begin()))
         << "query kept whole";
+    ASSERT_TRUE(std::equal(parts.after_doc.rbegin(), parts.after_doc.rend(), chunks[k].rbegin()));
     const TokenIds body(chunks[k].begin() + static_cast<std::ptrdiff_t>(parts.before_doc.size()),
-                        chunks[k].end());
+                        chunks[k].end() - static_cast<std::ptrdiff_t>(parts.after_doc.size()));
     const TokenIds expected_body(
         doc_tokens.begin() + static_cast<std::ptrdiff_t>(k * step),
         doc_tokens.begin() + static_cast<std::ptrdiff_t>(std::min(doc_tokens.size(), k * step + window)));
@@ -159,7 +164,7 @@ TEST(Chunking, WindowsOverlapNeverCutTheQueryAndCoverTheDocument) {
   EXPECT_EQ(error_of([&] {
               pw::pair_sequences(f, f.parts(long_text(40)), long_text(40), doc, 32, 8, pw::Chunking::MaxP);
             }),
-            "the query with its prompt takes 42 tokens, leaving no room for a document within max-length 32 "
+            "the query with its prompt takes 43 tokens, leaving no room for a document within max-length 32 "
             "(queries are never truncated; raise --max-length)");
   EXPECT_DOUBLE_EQ(pw::aggregate({0.5, 2.0, -1.0}, pw::Chunking::MaxP), 2.0);
   EXPECT_DOUBLE_EQ(pw::aggregate({0.5, 2.0, -1.0}, pw::Chunking::FirstP), 0.5);
@@ -177,7 +182,8 @@ TEST(PointwiseCrossEncoder, ScoresAreTheHeadOutputAndChunksAggregate) {
   for (const auto& c : list.candidates) {
     const auto seqs = pw::pair_sequences(f, parts, list.query.text, pw::document_text(c.title, c.text), 32, 8,
                                          pw::Chunking::MaxP);
-    for (const auto& seq : seqs) chunk_scores[c.doc_id].push_back(encoder.score({seq})[0]);
+    for (const auto& seq : seqs)
+      chunk_scores[c.doc_id].push_back(encoder.score({seq}, nullptr, {f.second_segment_start(parts)})[0]);
   }
   ASSERT_EQ(chunk_scores["long"].size(), 4u);
   for (const std::string mode : {"maxp", "firstp", "sump"}) {

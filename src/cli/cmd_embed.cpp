@@ -1,0 +1,81 @@
+// `rerank embed --model M.gguf --input TEXTS --output VECTORS.jsonl [--max-tokens N] [--normalize]`
+// Embeds texts (a BEIR corpus or any queries file) with an embedding model and writes one JSON line
+// {"id": ..., "embedding": [...]} per text: for checking parity with other implementations and for
+// use elsewhere.
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "io/atomic_file.h"
+#include "rerank/embedding_model.h"
+#include "rerank/error.h"
+#include "rerank/io.h"
+
+namespace rerank::cli {
+namespace {
+
+struct EmbedArgs {
+  std::string model, input, output;
+  int max_tokens = 0;
+  int threads = 0;
+  bool normalize = false;
+  bool corpus = false;
+};
+
+void normalize(std::vector<float>& v) {
+  double sum = 0;
+  for (float x : v) sum += static_cast<double>(x) * x;
+  const double norm = std::sqrt(sum);
+  if (norm > 0)
+    for (float& x : v) x = static_cast<float>(x / norm);
+}
+
+// The texts to embed with their ids: documents as "title text" (BEIR convention), or queries.
+std::vector<std::pair<std::string, std::string>> read_texts(const EmbedArgs& a) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (a.corpus) {
+    CorpusReader reader(a.input);
+    Document d;
+    while (reader.next(d))
+      out.emplace_back(d.id, d.title.empty() ? d.text : d.text.empty() ? d.title : d.title + " " + d.text);
+    return out;
+  }
+  for (const auto& q : read_queries(a.input)) out.emplace_back(q.id, q.text);
+  return out;
+}
+
+std::function<int()> setup_embed(CLI::App& app) {
+  auto a = std::make_shared<EmbedArgs>();
+  app.add_option("--model", a->model, "GGUF embedding model (mean, CLS or last-token pooling)")->required();
+  app.add_option("--input", a->input, "Texts: queries (BEIR jsonl, TREC topics, TSV), or a corpus with --corpus")
+      ->required();
+  app.add_flag("--corpus", a->corpus, "--input is a corpus (BEIR jsonl or TREC): embed \"title text\"");
+  app.add_option("--output", a->output, "JSON lines {\"id\", \"embedding\"} to write")->required();
+  app.add_option("--max-tokens", a->max_tokens,
+                 "Longest input in tokens, special tokens included (default: the model's context)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--normalize", a->normalize, "Scale every vector to unit length");
+  app.add_option("--threads", a->threads, "CPU threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  return [a] {
+    const auto texts = read_texts(*a);
+    RuntimeOptions options;
+    options.threads = a->threads;
+    options.max_input_tokens = a->max_tokens;
+    EmbeddingModel model(Model::load(a->model), options);
+    std::vector<std::string> batch;
+    for (const auto& t : texts) batch.push_back(t.second);
+    auto vectors = model.embed(batch);
+    io::AtomicFile out(a->output);
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      if (a->normalize) normalize(vectors[i]);
+      out.write(nlohmann::json{{"id", texts[i].first}, {"embedding", vectors[i]}}.dump() + "\n");
+    }
+    out.commit();
+    return 0;
+  };
+}
+
+const CommandRegistration registration("embed", "Embed texts with an embedding model (JSON lines)", setup_embed);
+
+}  // namespace
+}  // namespace rerank::cli
