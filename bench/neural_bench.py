@@ -150,7 +150,9 @@ def rerankcpp_library(build, model, inputs, max_length, threads, extra, workdir)
     """Scores with the library's pointwise reranker (bench_neural_rerank); times the scoring only."""
     out = workdir / "rerankcpp.trec"
     cmd = [build / "bench" / "bench_neural_rerank", "--model", model, "--requests", inputs / "requests.jsonl",
-           "--output", out, "--threads", threads, "--param", f"max_length={max_length}"]
+           "--output", out, "--threads", threads, "--param", f"max_length={max_length}",
+           # llama-server frames BERT pairs its own way, every token type 0: compare like with like.
+           "--param", "encoding=llama-server"]
     for p in extra:
         cmd += ["--param", p]
     with open(workdir / "rerankcpp.log", "w") as err:

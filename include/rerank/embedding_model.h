@@ -28,7 +28,6 @@ class EmbeddingModel {
   std::vector<std::vector<float>> embed(const std::vector<std::string>& texts,
                                         std::vector<RerankCost>* costs = nullptr);
 
-
  private:
   std::size_t pooled_limit() const;
   static void truncate_keeping_start(std::vector<std::int32_t>& tokens, std::size_t limit,

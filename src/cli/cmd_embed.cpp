@@ -47,7 +47,8 @@ std::vector<std::pair<std::string, std::string>> read_texts(const EmbedArgs& a) 
 std::function<int()> setup_embed(CLI::App& app) {
   auto a = std::make_shared<EmbedArgs>();
   app.add_option("--model", a->model, "GGUF embedding model (mean, CLS or last-token pooling)")->required();
-  app.add_option("--input", a->input, "Texts: queries (BEIR jsonl, TREC topics, TSV), or a corpus with --corpus")
+  app.add_option("--input", a->input,
+                 "Texts: queries (BEIR jsonl, TREC topics, TSV), or a corpus with --corpus")
       ->required();
   app.add_flag("--corpus", a->corpus, "--input is a corpus (BEIR jsonl or TREC): embed \"title text\"");
   app.add_option("--output", a->output, "JSON lines {\"id\", \"embedding\"} to write")->required();
@@ -75,7 +76,8 @@ std::function<int()> setup_embed(CLI::App& app) {
   };
 }
 
-const CommandRegistration registration("embed", "Embed texts with an embedding model (JSON lines)", setup_embed);
+const CommandRegistration registration("embed", "Embed texts with an embedding model (JSON lines)",
+                                       setup_embed);
 
 }  // namespace
 }  // namespace rerank::cli

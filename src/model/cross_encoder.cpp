@@ -135,7 +135,8 @@ std::vector<float> CrossEncoder::score(const std::vector<std::vector<std::int32_
         else
           batch.add(seq[p], pos, id, /*output=*/true);
       }
-      if (!alone(seq.size())) pad(static_cast<int>((batch.size() + align - 1) / align * align), max_seqs + k, seq[0]);
+      if (!alone(seq.size()))
+        pad(static_cast<int>((batch.size() + align - 1) / align * align), max_seqs + k, seq[0]);
     }
     // Kernels also change below one block: no pass is smaller.
     pad(detail::kInvariantBatchTokens, max_seqs + pack.size() - 1, sequences[pack[0]][0]);

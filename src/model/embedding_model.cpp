@@ -61,8 +61,10 @@ EmbeddingModel::~EmbeddingModel() = default;
 
 std::size_t EmbeddingModel::pooled_limit() const {
   std::size_t limit = static_cast<std::size_t>(options_.batch_tokens);
-  if (model_->info().n_ctx_train > 0) limit = std::min(limit, static_cast<std::size_t>(model_->info().n_ctx_train));
-  if (options_.max_input_tokens > 0) limit = std::min(limit, static_cast<std::size_t>(options_.max_input_tokens));
+  if (model_->info().n_ctx_train > 0)
+    limit = std::min(limit, static_cast<std::size_t>(model_->info().n_ctx_train));
+  if (options_.max_input_tokens > 0)
+    limit = std::min(limit, static_cast<std::size_t>(options_.max_input_tokens));
   return limit;
 }
 

@@ -160,8 +160,9 @@ std::string Model::chat_prompt(const std::string& system, const std::string& use
   messages.push_back({"user", user.c_str()});
   std::string out(2 * (system.size() + user.size()) + 256, '\0');
   for (int attempt = 0; attempt < 2; ++attempt) {
-    const int32_t n = llama_chat_apply_template(info_.chat_template.c_str(), messages.data(), messages.size(),
-                                                /*add_ass=*/true, out.data(), static_cast<int32_t>(out.size()));
+    const int32_t n =
+        llama_chat_apply_template(info_.chat_template.c_str(), messages.data(), messages.size(),
+                                  /*add_ass=*/true, out.data(), static_cast<int32_t>(out.size()));
     if (n < 0)
       throw Error(info_.path + ": llama.cpp does not recognise this model's chat template; give the prompt " +
                   "format explicitly");

@@ -66,7 +66,7 @@ std::unique_ptr<SegmentEmbeddings> SegmentEmbeddings::open(const std::string& pa
   // The token table is read where it lies in the file (mapped, shared with llama.cpp's own mapping).
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw Error(path + ": cannot open the model file to read its token tables");
-  struct stat st{};
+  struct stat st {};
   ::fstat(fd, &st);
   s->map_size_ = static_cast<std::size_t>(st.st_size);
   void* p = ::mmap(nullptr, s->map_size_, PROT_READ, MAP_SHARED, fd, 0);
@@ -98,7 +98,8 @@ void SegmentEmbeddings::row(std::int32_t token, int type, float* out) const {
                 " outside the model's tables");
   dequantize_row(token_type_, token_table_ + static_cast<std::size_t>(token) * row_bytes_, n_embd_, out);
   if (type == 0) return;  // the graph adds token_types[0] itself
-  const float* delta = type_delta_.data() + static_cast<std::size_t>(type) * static_cast<std::size_t>(n_embd_);
+  const float* delta =
+      type_delta_.data() + static_cast<std::size_t>(type) * static_cast<std::size_t>(n_embd_);
   for (int i = 0; i < n_embd_; ++i) out[i] += delta[i];
 }
 

@@ -32,8 +32,9 @@ double aggregate(const std::vector<double>& chunk_scores, Chunking chunking) {
 }
 
 const std::string& qwen3_reranker_template() {
-  static const std::string t = "<|im_start|>system\n" + std::string(kPointwiseSystem) + "<|im_end|>\n<|im_start|>user\n" +
-                               kPointwiseUser + "<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n";
+  static const std::string t = "<|im_start|>system\n" + std::string(kPointwiseSystem) +
+                               "<|im_end|>\n<|im_start|>user\n" + kPointwiseUser +
+                               "<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n";
   return t;
 }
 
@@ -49,8 +50,9 @@ std::string document_text(const std::string& title, const std::string& text) {
 }
 
 PairFormat PairFormat::for_model(const Model& model, const std::string& user_template,
-                                 const std::string& instruction) {
+                                 const std::string& instruction, bool llama_server_encoding) {
   PairFormat f(model);
+  f.llama_server_ = llama_server_encoding;
   const ModelInfo& info = model.info();
   if (!user_template.empty()) {
     f.template_ = user_template;
@@ -120,7 +122,7 @@ PairFormat::QueryParts PairFormat::parts(const std::string& query) const {
   }
   const llama_vocab* vocab = tok.vocab();
   const auto q = tok.tokenize(query, false, false);
-  if (llama_vocab_type(vocab) == LLAMA_VOCAB_TYPE_WPM) {
+  if (!llama_server_ && llama_vocab_type(vocab) == LLAMA_VOCAB_TYPE_WPM) {
     // BERT: Hugging Face's pair encoding [CLS] query [SEP] document [SEP], whatever add_* flags the
     // converter wrote (llama-server omits the last [SEP] for GGUFs without add_eos).
     llama_token sep = llama_vocab_sep(vocab);
@@ -131,7 +133,7 @@ PairFormat::QueryParts PairFormat::parts(const std::string& query) const {
     p.after_doc.push_back(sep);
     return p;
   }
-  if (model_->info().arch == "bert" && llama_vocab_bos(vocab) != LLAMA_TOKEN_NULL &&
+  if (!llama_server_ && model_->info().arch == "bert" && llama_vocab_bos(vocab) != LLAMA_TOKEN_NULL &&
       llama_vocab_eos(vocab) != LLAMA_TOKEN_NULL) {
     // RoBERTa/XLM-R (llama.cpp converts them as "bert" with a BPE or SentencePiece vocabulary):
     // Hugging Face's <s> query </s></s> document </s>. Their GGUFs carry no reliable add_* flags
@@ -155,7 +157,7 @@ PairFormat::QueryParts PairFormat::parts(const std::string& query) const {
 }
 
 std::size_t PairFormat::second_segment_start(const QueryParts& parts) const {
-  return template_.empty() ? parts.before_doc.size() : std::string::npos;
+  return template_.empty() && !llama_server_ ? parts.before_doc.size() : std::string::npos;
 }
 
 TokenIds PairFormat::document_tokens(const std::string& document) const {

@@ -18,9 +18,11 @@ double aggregate(const std::vector<double>& chunk_scores, Chunking chunking);
 // Qwen3-Reranker's published prompt: its system turn and user turn, which decoders get in their own
 // chat format (Model::decoder_prompt), and the whole ChatML prompt with its empty think block.
 inline constexpr const char* kPointwiseSystem =
-    "Judge whether the Document meets the requirements based on the Query and the Instruct provided. Note that "
+    "Judge whether the Document meets the requirements based on the Query and the Instruct provided. Note "
+    "that "
     "the answer can only be \"yes\" or \"no\".";
-inline constexpr const char* kPointwiseUser = "<Instruct>: {instruction}\n<Query>: {query}\n<Document>: {document}";
+inline constexpr const char* kPointwiseUser =
+    "<Instruct>: {instruction}\n<Query>: {query}\n<Document>: {document}";
 const std::string& qwen3_reranker_template();
 const std::string& default_instruction();
 
@@ -32,11 +34,14 @@ class PairFormat {
   // Cross-encoders use their metadata rerank template if they have one, else Hugging Face's pair
   // encoding: [CLS] q [SEP] d [SEP] for BERT (WordPiece) vocabularies, <s> q </s></s> d </s> for
   // RoBERTa/XLM-R, and llama-server's framing [BOS] query [EOS] [SEP] document [EOS] (each special
-  // token as the vocabulary asks) for other architectures. Decoders use `user_template` if given, else the metadata
-  // rerank template, else Qwen3-Reranker's. Templates hold {query} and {document} (and optionally
+  // token as the vocabulary asks) for other architectures. Decoders use `user_template` if given, else the
+  // metadata rerank template, else Qwen3-Reranker's. Templates hold {query} and {document} (and optionally
   // {instruction}); a non-empty `instruction` replaces {instruction} or the "<Instruct>: " line.
+  // `llama_server_encoding`: cross-encoder pairs exactly as llama-server --reranking frames them
+  // (its add_* flag framing, every token of type 0): for comparing with it, not what HF models
+  // were trained on.
   static PairFormat for_model(const Model& model, const std::string& user_template,
-                              const std::string& instruction);
+                              const std::string& instruction, bool llama_server_encoding = false);
 
   struct QueryParts {
     TokenIds before_doc;  // everything up to the document, the query included
@@ -58,6 +63,7 @@ class PairFormat {
   const Model* model_;
   std::string template_;
   std::string instruction_;
+  bool llama_server_ = false;
 };
 
 // The token sequences that score one document: the whole pair when it fits `max_length` tokens,

@@ -25,10 +25,12 @@ class PointwiseReranker final : public Reranker {
  public:
   explicit PointwiseReranker(const RerankerOptions& options)
       : model_(Model::load(require_model(options.model_path))),
-        format_(PairFormat::for_model(*model_, template_option(options), instruction_option(options))) {
+        format_(PairFormat::for_model(*model_, template_option(options), instruction_option(options),
+                                      encoding_option(options) == "llama-server")) {
     llm::StrategyParams params("pointwise", options.params);
     params.text("template", "");
     params.text("instruction", "");
+    params.choice("encoding", "hf", {"hf", "llama-server"});
     if (model_->info().kind == ModelKind::Embedding)
       throw Error(
           options.model_path +
@@ -86,6 +88,10 @@ class PointwiseReranker final : public Reranker {
   static std::string template_option(const RerankerOptions& o) {
     auto it = o.params.find("template");
     return it == o.params.end() ? "" : llm::option_text(it->second);
+  }
+  static std::string encoding_option(const RerankerOptions& o) {
+    auto it = o.params.find("encoding");
+    return it == o.params.end() ? "" : it->second;
   }
   static std::string instruction_option(const RerankerOptions& o) {
     auto it = o.params.find("instruction");

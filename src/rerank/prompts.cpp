@@ -84,9 +84,14 @@ PromptTemplate e2rank_query_encoder() { return {"", "{query}\n{passages}", "[{id
 
 const std::map<std::string, PromptTemplate>& builtins() {
   static const std::map<std::string, PromptTemplate> all = {
-      {"rankzephyr", rankzephyr()},     {"first", first()},           {"prp", prp()},
-      {"setwise", setwise()},           {"insertrank", insertrank()}, {"embedding-query", embedding_query()},
-      {"e2rank-query", e2rank_query()}, {"plain-query", plain_query()},
+      {"rankzephyr", rankzephyr()},
+      {"first", first()},
+      {"prp", prp()},
+      {"setwise", setwise()},
+      {"insertrank", insertrank()},
+      {"embedding-query", embedding_query()},
+      {"e2rank-query", e2rank_query()},
+      {"plain-query", plain_query()},
       {"e2rank-query-encoder", e2rank_query_encoder()},
   };
   return all;

@@ -24,7 +24,8 @@ TEST(ChatPrompts, SmolLm2UsesItsOwnChatMlTemplate) {
   EXPECT_EQ(model->chat_prompt("Be brief.", "Is the sky blue?"),
             "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nIs the sky blue?<|im_end|>\n"
             "<|im_start|>assistant\n");
-  EXPECT_EQ(model->decoder_prompt("Be brief.", "Is the sky blue?"), model->chat_prompt("Be brief.", "Is the sky blue?"));
+  EXPECT_EQ(model->decoder_prompt("Be brief.", "Is the sky blue?"),
+            model->chat_prompt("Be brief.", "Is the sky blue?"));
   EXPECT_FALSE(model->plain_prompts());
   // The turn markers are single special tokens of its vocabulary, as the template expects.
   EXPECT_EQ(model->tokenizer().tokenize("<|im_start|>", false, true).size(), 1u);
@@ -37,7 +38,8 @@ TEST(ChatPrompts, BaseModelWithoutTemplateGetsPlainText) {
   EXPECT_EQ(model->info().name, "Gemma 3 270m");  // the base model: no chat template in its GGUF
   EXPECT_TRUE(model->info().chat_template.empty());
   EXPECT_TRUE(model->plain_prompts());
-  EXPECT_EQ(model->decoder_prompt("Be brief.", "Is the sky blue?"), "Be brief.\n\nIs the sky blue?\n\nAnswer:");
+  EXPECT_EQ(model->decoder_prompt("Be brief.", "Is the sky blue?"),
+            "Be brief.\n\nIs the sky blue?\n\nAnswer:");
   EXPECT_EQ(model->chat_prompt("Be brief.", "Is the sky blue?"), "");
 }
 

@@ -1,4 +1,4 @@
-// The "pointwise" reranker on tiny generated models: pairs formatted as llama-server formats them,
+// The "pointwise" reranker on tiny generated models: pairs encoded as Hugging Face encodes them,
 // the Qwen3-Reranker prompt, scores equal to the runtime's on the same tokens, P(yes) as the
 // softmax of the yes/no logits, chunking with MaxP/FirstP/SumP, prefix reuse equality, determinism,
 // batch invariance, and clear errors for bad options and inputs.
@@ -96,6 +96,11 @@ TEST(PairFormat, CrossEncoderPairIsHuggingFacesEncoding) {
   EXPECT_EQ(parts.after_doc, TokenIds{102});
   // The document, and its [SEP], are sentence B (token type 1).
   EXPECT_EQ(f.second_segment_start(parts), q.size() + 2);
+  // encoding=llama-server: llama-server's framing from the add_* flags, all tokens of type 0.
+  const auto server = pw::PairFormat::for_model(*model, "", "", /*llama_server_encoding=*/true);
+  expected.pop_back();
+  EXPECT_EQ(server.whole("capital of france", "paris is the capital"), expected);
+  EXPECT_EQ(server.second_segment_start(server.parts("capital of france")), std::string::npos);
   EXPECT_EQ(error_of([&] { pw::PairFormat::for_model(*model, "", "be helpful"); }),
             "--instruction needs a model with a prompt template (this is a plain cross-encoder)");
 }
@@ -157,7 +162,7 @@ TEST(Chunking, WindowsOverlapNeverCutTheQueryAndCoverTheDocument) {
   }
   EXPECT_EQ(pw::pair_sequences(f, parts, query, doc, max_length, overlap, pw::Chunking::FirstP),
             std::vector<TokenIds>{chunks.front()});
-  // A document that fits is one sequence, tokenized like llama-server.
+  // A document that fits is one sequence, the whole pair tokenized at once.
   EXPECT_EQ(pw::pair_sequences(f, parts, query, "short doc", max_length, overlap, pw::Chunking::MaxP),
             std::vector<TokenIds>{f.whole(query, "short doc")});
   // The query is never truncated: no room left is an error.
