@@ -206,6 +206,8 @@ bm25_row sf-llm scifact "$LLM_NQ"
 for model in smollm2-135m gemma3-270m; do
   rerank_row "sf-llm-$model-pointwise" sf-llm scifact "$LLM_NQ" "$LLM_DEPTH" "$model" pointwise "pointwise yes/no" "${POINT_P[@]}"
   rerank_row "sf-llm-$model-listwise" sf-llm scifact "$LLM_NQ" "$LLM_DEPTH" "$model" listwise "listwise w20 s10" "${LLM_P[@]}"
+  rerank_row "sf-llm-$model-listwise-free" sf-llm scifact "$LLM_NQ" "$LLM_DEPTH" "$model" listwise \
+    "listwise w20 s10, free" "${LLM_P[@]}" --param constrained=off
   rerank_row "sf-llm-$model-first" sf-llm scifact "$LLM_NQ" "$LLM_DEPTH" "$model" first "FIRST w20 s10" "${LLM_P[@]}"
   rerank_row "sf-llm-$model-insertrank" sf-llm scifact "$LLM_NQ" "$LLM_DEPTH" "$model" insertrank "InsertRank w20 s10" "${LLM_P[@]}"
 done

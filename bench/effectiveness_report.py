@@ -17,8 +17,9 @@ import time
 
 COST_RE = re.compile(
     r"reranked (\d+) queries, (\d+) documents in ([\d.]+) s .*?: (\d+) model calls, (\d+) forward passes, "
-    r"(\d+) prompt tokens, (\d+) cached tokens, ([\d.eE+-]+) GFLOP estimated")
+    r"(\d+) prompt tokens, (\d+) cached tokens, .*?([\d.eE+-]+) GFLOP estimated")
 GEN_RE = re.compile(r"(\d+) generated tokens")
+REPAIR_RE = re.compile(r"(\d+) repaired answers")
 
 MODEL_SHORT = {"-": "—", "minilm-l6-embed": "all-MiniLM-L6-v2", "smollm2-135m": "SmolLM2-135M-Instruct",
                "gemma3-270m": "Gemma 3 270M"}
@@ -63,6 +64,7 @@ def read_cost(path):
         return None
     nq = int(m.group(1))
     g = GEN_RE.search(text[m.start():])
+    rep = REPAIR_RE.search(text[m.start():])
     return {
         "queries": nq,
         "docs": int(m.group(2)),
@@ -73,6 +75,7 @@ def read_cost(path):
         "cached": int(m.group(7)) / nq,
         "gflop": float(m.group(8)) / nq,
         "generated": int(g.group(1)) / nq if g else None,
+        "repaired": int(rep.group(1)) if rep else None,
     }
 
 
@@ -355,22 +358,27 @@ def main():
     # listwise validity
     w("## Listwise answers and permutations")
     w("")
-    w("Listwise and InsertRank generation is constrained to exact permutations of the window "
+    w("By default listwise and InsertRank generation is constrained to exact permutations of the window "
       "(`PermutationConstraint`, docs/strategies.md): every token is checked so that the answer stays of the "
-      "form `[i] > [j] > ...`, names each passage once and ends when all are named, so a real model cannot "
-      "write an invalid permutation; only a generation that ran out of its token budget (6 tokens per "
-      "passage + 8) would be incomplete, and then `parse_permutation` appends the missing passages in their "
-      "previous order. `rerank rerank` reports no count of such repairs. Measured per window:")
+      "form `[i] > [j] > ...`, names each passage once and ends when all are named; only a generation that "
+      "ran out of its token budget (6 tokens per passage + 8) could be incomplete. The rows marked "
+      "*free* (`--param constrained=off`) decode unconstrained, as RankGPT and RankZephyr do: whatever the "
+      "model writes goes through `parse_permutation`, which keeps each passage's first mention, drops "
+      "repeats and unknown labels, and appends the passages never named in their previous order. An "
+      "answer is *repaired* when it did not name every passage exactly once (`rerank rerank` counts "
+      "them in its cost line). Measured per window:")
     w("")
-    w("| run | model | windows | generated tokens per window | budget per window (20 passages) |")
-    w("|---|---|---:|---:|---:|")
+    w("| run | model | windows | repaired answers | generated tokens per window | budget per window (20 passages) |")
+    w("|---|---|---:|---:|---:|---:|")
     for r in rows:
         if r["strategy"] in ("listwise", "insertrank") and r["status"] == "ok" and r["cost"]:
             cost = r["cost"]
             windows = cost["calls"] * cost["queries"]
             gen = (f"{cost['generated'] * cost['queries'] / windows:.1f}" if cost["generated"] is not None
-                   else "n/r (the summary line has no generated-token count)")
-            w(f"| {r['label']} | {MODEL_SHORT[r['model']]} | {windows:.0f} | {gen} | {6 * 20 + 8} |")
+                   else "n/r")
+            rep = (f"{cost['repaired']} ({100 * cost['repaired'] / windows:.0f}%)" if cost["repaired"] is not None
+                   else "n/r")
+            w(f"| {r['label']} | {MODEL_SHORT[r['model']]} | {windows:.0f} | {rep} | {gen} | {6 * 20 + 8} |")
     w("")
 
     failures = [r for r in rows if r["status"] != "ok"]

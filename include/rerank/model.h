@@ -45,6 +45,10 @@ struct RuntimeOptions {
   // context). Longer texts keep their beginning and their closing special token, as Hugging Face
   // tokenizers truncate (sentence-transformers' all-MiniLM-L6-v2 uses 256).
   int max_input_tokens = 0;
+  // BERT-family encoders (arch "bert": BERT, RoBERTa, XLM-R): compute GELU exactly, with erf, as
+  // Hugging Face does, instead of llama.cpp's F16-table tanh approximation (~1e-3 relative per
+  // activation). Costs three graph splits per layer (measured in docs/rerankers.md).
+  bool exact_gelu = true;
 };
 
 struct ModelInfo {
@@ -64,6 +68,7 @@ struct ModelInfo {
   std::int32_t n_head = 0;
   std::int32_t n_head_kv = 0;
   std::int32_t head_dim = 0;  // key length per head
+  std::int32_t n_ff = 0;      // feed-forward width ({arch}.feed_forward_length; 0 when absent)
   std::int32_t n_vocab = 0;
   std::uint64_t n_params = 0;
 };

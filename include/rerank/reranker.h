@@ -21,6 +21,9 @@ struct RerankCost {
   std::uint64_t prompt_tokens = 0;   // tokens evaluated
   std::uint64_t cached_tokens = 0;   // prompt tokens served from a reused KV prefix instead
   std::uint64_t generated_tokens = 0;
+  // Generated answers that did not name every item exactly once (a listwise permutation cut short,
+  // with repeats or unknown labels) and were completed in their previous order.
+  std::uint64_t repaired_answers = 0;
   double flops = 0.0;
 
   RerankCost& operator+=(const RerankCost& o) {
@@ -29,6 +32,7 @@ struct RerankCost {
     prompt_tokens += o.prompt_tokens;
     cached_tokens += o.cached_tokens;
     generated_tokens += o.generated_tokens;
+    repaired_answers += o.repaired_answers;
     flops += o.flops;
     return *this;
   }

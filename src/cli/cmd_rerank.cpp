@@ -195,12 +195,15 @@ std::function<int()> setup_rerank(CLI::App& app) {
     const double secs = progress.seconds();
     std::fprintf(stderr,
                  "reranked %zu queries, %zu documents in %.1f s (%.1f docs/s) with %s: %llu model calls, "
-                 "%llu forward passes, %llu prompt tokens, %llu cached tokens, %.3g GFLOP estimated\n",
+                 "%llu forward passes, %llu prompt tokens, %llu cached tokens, %llu generated tokens, "
+                 "%llu repaired answers, %.3g GFLOP estimated\n",
                  jobs.size(), total, secs, secs > 0 ? total / secs : 0.0, a->strategy.c_str(),
                  static_cast<unsigned long long>(cost.model_calls),
                  static_cast<unsigned long long>(cost.forward_passes),
                  static_cast<unsigned long long>(cost.prompt_tokens),
-                 static_cast<unsigned long long>(cost.cached_tokens), cost.flops / 1e9);
+                 static_cast<unsigned long long>(cost.cached_tokens),
+                 static_cast<unsigned long long>(cost.generated_tokens),
+                 static_cast<unsigned long long>(cost.repaired_answers), cost.flops / 1e9);
     return 0;
   };
 }

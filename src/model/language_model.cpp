@@ -84,6 +84,18 @@ void LanguageModel::run_group(const PromptGroup& input, const TokenIds& tokens,
     group.prefix.pop_back();
   }
 
+  const std::size_t align = options_.align_sequences ? detail::kInvariantBatchTokens : 1;
+  // Share whole tiles of the prefix only; the rest of it is evaluated with every continuation. A
+  // continuation's KV cells then sit where a whole-prompt evaluation puts them, modulo the flash-
+  // attention tile, so its attention sums group identically and the logits are bit-for-bit those
+  // of the prompt evaluated alone (plain llama.cpp). Any other layout changes the last bits, and a
+  // quantised model turns last bits into whole Q8 rounding steps: SmolLM2-135M Q4_1's log P(yes)
+  // moved by up to 0.5 (tests/rerank/test_real_models.cpp).
+  const std::size_t shared = group.prefix.size() / align * align;
+  for (auto& c : group.continuations)
+    c.insert(c.begin(), group.prefix.begin() + static_cast<std::ptrdiff_t>(shared), group.prefix.end());
+  group.prefix.resize(shared);
+
   llama_context* ctx = state_->ctx.get();
   llama_memory_t mem = llama_get_memory(ctx);
   auto& batch = state_->batch;
@@ -104,7 +116,6 @@ void LanguageModel::run_group(const PromptGroup& input, const TokenIds& tokens,
   // so a continuation's cells then sit at the same offsets modulo `align` whatever its batch-mates,
   // and the attention's vectorised sums group its terms identically.
   // Sequence ids: 0 prefix, 1 prefix padding, 2..m+1 continuations, m+2..2m+1 their padding.
-  const std::size_t align = options_.align_sequences ? detail::kInvariantBatchTokens : 1;
   const auto n_seq = static_cast<std::size_t>(llama_n_seq_max(ctx));
   const std::size_t max_seqs = std::min((n_seq - 2) / 2, static_cast<std::size_t>(options_.max_sequences));
   const llama_seq_id first_seq = 2;

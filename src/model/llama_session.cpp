@@ -4,6 +4,7 @@
 #include <string>
 #include <thread>
 
+#include "model/exact_gelu.h"
 #include "rerank/error.h"
 
 namespace rerank::detail {
@@ -32,6 +33,11 @@ ContextPtr make_context(const Model& model, const RuntimeOptions& options, bool 
   cp.kv_unified = true;
   cp.no_perf = true;
   cp.flash_attn_type = options.flash_attention ? LLAMA_FLASH_ATTN_TYPE_AUTO : LLAMA_FLASH_ATTN_TYPE_DISABLED;
+  const ModelInfo& info = model.info();
+  if (options.exact_gelu && info.arch == "bert" && !info.causal && info.n_ff > 0) {
+    cp.cb_eval = exact_gelu_callback;
+    cp.cb_eval_user_data = exact_gelu_user_data(info.n_ff);
+  }
   llama_context* ctx = llama_init_from_model(model.get(), cp);
   if (!ctx)
     throw Error(model.info().path + ": llama.cpp could not create a context (n_ctx " + std::to_string(n_ctx) +

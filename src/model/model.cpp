@@ -121,6 +121,7 @@ std::shared_ptr<const Model> Model::load(const std::string& path) {
   info.n_head_kv = llama_model_n_head_kv(raw);
   info.head_dim =
       meta_int(raw, info.arch + ".attention.key_length", info.n_head ? info.n_embd / info.n_head : 0);
+  info.n_ff = meta_int(raw, info.arch + ".feed_forward_length", 0);
   info.n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(raw));
   info.n_params = llama_model_n_params(raw);
   info.causal = meta_string(raw, info.arch + ".attention.causal") != "false";

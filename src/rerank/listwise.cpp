@@ -25,6 +25,9 @@ std::unique_ptr<Reranker> make_generated_listwise(const std::string& strategy,
   const int stride = params.integer("stride", 10, 1, window);
   const int passes = params.integer("passes", 1, 1, 100);
   const int passage_tokens = params.integer("passage_tokens", 300, 1, 1 << 20);
+  // off: free generation, as RankGPT/RankZephyr decode; answers that are not permutations are then
+  // repaired (and counted in RerankCost::repaired_answers).
+  const bool constrained = params.choice("constrained", "on", {"on", "off"}) == "on";
   const PromptTemplate tmpl = template_from_params(params, default_template, true);
   params.finish();
 
@@ -34,7 +37,7 @@ std::unique_ptr<Reranker> make_generated_listwise(const std::string& strategy,
   };
   AnswererFactory answerer = [=](const std::vector<CandidateList>& batch) -> Answerer {
     auto texts = std::make_shared<PassageTexts>(*backend, batch, static_cast<std::size_t>(passage_tokens));
-    return [backend, tmpl, texts, &batch](const std::vector<Question>& questions) {
+    return [backend, tmpl, texts, constrained, &batch](const std::vector<Question>& questions) {
       std::vector<GenerationRequest> requests;
       requests.reserve(questions.size());
       for (const auto& q : questions) {
@@ -44,8 +47,10 @@ std::unique_ptr<Reranker> make_generated_listwise(const std::string& strategy,
                               batch[q.query].candidates[q.shown[i]].score});
         const std::string user = render_user(tmpl, batch[q.query].query.text, passages);
         const std::size_t m = q.shown.size();
-        requests.push_back({backend->chat(tmpl.system, user, tmpl.answer_prefix), "", generation_budget(m),
-                            [m] { return std::make_unique<PermutationConstraint>(m); }});
+        GenerationRequest request{backend->chat(tmpl.system, user, tmpl.answer_prefix), "",
+                                  generation_budget(m), nullptr};
+        if (constrained) request.constraint = [m] { return std::make_unique<PermutationConstraint>(m); };
+        requests.push_back(std::move(request));
       }
       const auto generations = backend->generate(requests);
       if (generations.size() != questions.size())
@@ -54,10 +59,14 @@ std::unique_ptr<Reranker> make_generated_listwise(const std::string& strategy,
       answers.reserve(questions.size());
       for (std::size_t i = 0; i < questions.size(); ++i) {
         const std::size_t m = questions[i].shown.size();
-        const auto order = parse_permutation(generations[i].text, m);
+        // The answer prefix (e.g. "[") is part of the prompt: the parsed answer starts with it.
+        bool complete = false;
+        const auto order = parse_permutation(tmpl.answer_prefix + generations[i].text, m, &complete);
         Preference pref(m);
         for (std::size_t r = 0; r < m; ++r) pref[order[r]] = static_cast<double>(m - r);
-        answers.push_back({std::move(pref), request_cost(generations[i].cost)});
+        RerankCost cost = request_cost(generations[i].cost);
+        if (!complete) cost.repaired_answers += 1;
+        answers.push_back({std::move(pref), cost});
       }
       return answers;
     };

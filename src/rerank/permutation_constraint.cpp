@@ -64,9 +64,10 @@ void PermutationConstraint::accept(std::string_view piece) {
     if (!step(state_, c)) throw Error("internal error: a permutation constraint accepted a disallowed token");
 }
 
-std::vector<std::size_t> parse_permutation(const std::string& text, std::size_t n) {
+std::vector<std::size_t> parse_permutation(const std::string& text, std::size_t n, bool* complete) {
   std::vector<std::size_t> order;
   std::vector<bool> seen(n, false);
+  bool clean = true;  // no repeated or unknown label
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] != '[') continue;
     std::size_t j = i + 1;
@@ -81,9 +82,12 @@ std::vector<std::size_t> parse_permutation(const std::string& text, std::size_t 
     if (value >= 1 && value <= n && !seen[value - 1]) {
       seen[value - 1] = true;
       order.push_back(value - 1);
+    } else {
+      clean = false;
     }
     i = j;
   }
+  if (complete) *complete = clean && order.size() == n;
   for (std::size_t p = 0; p < n; ++p)
     if (!seen[p]) order.push_back(p);
   return order;

@@ -43,6 +43,8 @@ class PermutationConstraint : public DecodingConstraint {
 
 // The 0-based window positions named by "[k]" in `text`, in order of first mention, ignoring
 // identifiers outside 1..n and repeats, followed by the positions never mentioned in window order.
-std::vector<std::size_t> parse_permutation(const std::string& text, std::size_t n);
+// `complete` (when given) tells whether the text named each of 1..n exactly once and nothing else,
+// i.e. whether the answer was a permutation that needed no repair.
+std::vector<std::size_t> parse_permutation(const std::string& text, std::size_t n, bool* complete = nullptr);
 
 }  // namespace rerank::llm

@@ -13,6 +13,7 @@
 #include <map>
 
 #include "error_message.h"
+#include "model/exact_gelu.h"
 #include "rerank/cross_encoder.h"
 #include "rerank/error.h"
 #include "rerank/language_model.h"
@@ -36,8 +37,10 @@ std::string scratch(const std::string& name) {
 
 // Reference: one sequence alone in a fresh llama.cpp context with plain llama.cpp calls, no
 // packing, no reuse; attention and padding as the runtime's (see kInvariantBatchTokens in
-// src/model/llama_session.h).
-llama_context* reference_decode(const rerank::Model& model, const TokenIds& tokens, bool embeddings) {
+// src/model/llama_session.h), and for BERT the runtime's exact GELU (src/model/exact_gelu.h, whose
+// own correctness the parity checks against PyTorch show).
+llama_context* reference_decode(const rerank::Model& model, const TokenIds& tokens, bool embeddings,
+                                bool exact_gelu = true) {
   llama_context_params cp = llama_context_default_params();
   cp.n_ctx = cp.n_batch = cp.n_ubatch = 512;
   cp.n_seq_max = 2;
@@ -46,6 +49,10 @@ llama_context* reference_decode(const rerank::Model& model, const TokenIds& toke
   cp.embeddings = embeddings;
   cp.pooling_type = embeddings ? LLAMA_POOLING_TYPE_RANK : LLAMA_POOLING_TYPE_NONE;
   cp.n_threads = cp.n_threads_batch = 1;
+  if (exact_gelu && model.info().arch == "bert") {
+    cp.cb_eval = rerank::detail::exact_gelu_callback;
+    cp.cb_eval_user_data = rerank::detail::exact_gelu_user_data(model.info().n_ff);
+  }
   llama_context* ctx = llama_init_from_model(model.get(), cp);
   llama_batch batch = llama_batch_init(512, 0, 1);
   auto add = [&](llama_token t, llama_pos pos, llama_seq_id seq, bool out) {
@@ -61,8 +68,8 @@ llama_context* reference_decode(const rerank::Model& model, const TokenIds& toke
   return ctx;
 }
 
-float reference_rank_score(const rerank::Model& model, const TokenIds& tokens) {
-  llama_context* ctx = reference_decode(model, tokens, true);
+float reference_rank_score(const rerank::Model& model, const TokenIds& tokens, bool exact_gelu = true) {
+  llama_context* ctx = reference_decode(model, tokens, true, exact_gelu);
   const float score = llama_get_embeddings_seq(ctx, 0)[0];
   llama_free(ctx);
   return score;
@@ -300,6 +307,21 @@ TEST(CrossEncoder, WorkersInParallelScoreTheSameBits) {
   EXPECT_EQ(parallel_cost.flops, serial_cost.flops);
 }
 
+TEST(CrossEncoder, ExactGeluReplacesLlamaCppsTableAndCanBeTurnedOff) {
+  const auto model = rerank::Model::load(tiny_model(Tiny::Bert));
+  ASSERT_GT(model->info().n_ff, 0);
+  const TokenIds seq = words(*model, kTexts[3]);
+  rerank::RuntimeOptions opt;
+  opt.threads = 1;
+  const float exact = rerank::CrossEncoder(model, opt).score({seq})[0];
+  opt.exact_gelu = false;
+  const float table = rerank::CrossEncoder(model, opt).score({seq})[0];
+  EXPECT_NEAR(table, reference_rank_score(*model, seq, /*exact_gelu=*/false), 1e-5);
+  EXPECT_NEAR(exact, reference_rank_score(*model, seq, /*exact_gelu=*/true), 1e-5);
+  // The table's error on this random model (about 1e-4 relative on its hidden states) is visible.
+  EXPECT_GT(std::abs(exact - table), 2e-5);
+}
+
 TEST(CrossEncoder, RejectsEmptyAndOverlongSequences) {
   const auto model = rerank::Model::load(tiny_model(Tiny::Bert));
   rerank::RuntimeOptions opt;
@@ -333,8 +355,10 @@ struct DecoderFixture : ::testing::Test {
   std::vector<TokenIds> prompts() const {
     std::vector<TokenIds> out;
     const auto prefix = model->tokenizer().tokenize(
-        "<|im_start|>system\nJudge the document.<|im_end|>\n<|im_start|>user\n"
-        "<Query>: capital of france\n<Document>:",
+        "<|im_start|>system\nJudge whether the document answers the query. Read the query, then the "
+        "document, and answer yes when the document states the answer, no when it does not or when it "
+        "only mentions the words of the query, without saying what the query asks "
+        "for.<|im_end|>\n<|im_start|>user\n<Query>: capital of france\n<Document>:",
         false, true);
     for (const auto& t : kTexts) {
       TokenIds p = prefix;
@@ -352,7 +376,9 @@ TEST_F(DecoderFixture, LogitsEqualASingleSequenceDecodeWithAndWithoutPrefixReuse
   ASSERT_GE(answers[1], 0);
   const auto all = prompts();
   const auto group = rerank::group_by_common_prefix(all);
-  ASSERT_GT(group.prefix.size(), 20u);
+  // Reuse shares whole 64-token tiles of the prefix (see LanguageModel::run_group).
+  ASSERT_GT(group.prefix.size(), 64u);
+  const std::size_t shared = group.prefix.size() / 64 * 64;
   rerank::RuntimeOptions opt;
   opt.batch_tokens = 64;
   opt.max_sequences = 4;
@@ -381,7 +407,7 @@ TEST_F(DecoderFixture, LogitsEqualASingleSequenceDecodeWithAndWithoutPrefixReuse
   EXPECT_EQ(full_cost.prompt_tokens, total);
   EXPECT_EQ(full_cost.cached_tokens, 0u);
   EXPECT_EQ(reuse_cost.prompt_tokens + reuse_cost.cached_tokens, total);
-  EXPECT_EQ(reuse_cost.cached_tokens, group.prefix.size() * (all.size() - 1));
+  EXPECT_EQ(reuse_cost.cached_tokens, shared * (all.size() - 1));
   EXPECT_LT(reuse_cost.flops, full_cost.flops);
 }
 
@@ -419,7 +445,8 @@ TEST_F(DecoderFixture, LongAndShortContinuationsAreBatchInvariant) {
   // Continuations from one 64-token block up run alone and unpadded, shorter ones share aligned
   // slots: either way a continuation's logits do not depend on its batch-mates.
   const auto group = rerank::group_by_common_prefix(prompts());
-  rerank::PromptGroup mixed{group.prefix, {}};
+  // A prefix of one whole tile, all of it shared, so the lengths below are the continuations' own.
+  rerank::PromptGroup mixed{TokenIds(group.prefix.begin(), group.prefix.begin() + 64), {}};
   for (std::size_t n : {20u, 80u, 63u, 64u, 130u, 5u}) {
     TokenIds c;
     for (std::size_t i = 0; i < n; ++i) c.push_back(static_cast<std::int32_t>(3000 + (i * 71 + n) % 9000));

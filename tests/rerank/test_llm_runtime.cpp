@@ -49,7 +49,14 @@ class TinyQwen3 : public ::testing::Test {
 
   static std::vector<CandidateList> batch() {
     std::vector<CandidateList> b;
-    CandidateList many{{"q1", "what causes tides"}, {}};
+    // A query long enough for the prompts' shared prefix to span a whole 64-token tile, the unit of
+    // prefix reuse (LanguageModel::next_token_logits).
+    CandidateList many{
+        {"q1",
+         "what causes tides in the oceans of the earth, and how do the moon, the sun and the "
+         "shape of a coast change their height and their timing over the course of a month, a year "
+         "and the long cycle of the lunar nodes"},
+        {}};
     for (int i = 0; i < 6; ++i) {
       std::string text = "passage number ";
       text.append(std::to_string(i)).append(" about the moon and the sea");
@@ -130,6 +137,22 @@ TEST_F(TinyQwen3, EveryGenerativeStrategyReturnsTheSamePermutationTwice) {
       EXPECT_GT(one[0].cost.cached_tokens,
                 0u);  // both orders of a pair are asked together, sharing the prefix
     }
+  }
+}
+
+TEST_F(TinyQwen3, FreeListwiseAnswersAreRepairedAndCounted) {
+  // constrained=off decodes freely, as RankGPT does: a random model writes no permutation, every
+  // window's answer is repaired (counted), and the ranking is still a permutation of the candidates.
+  const auto input = batch();
+  for (const char* constrained : {"off", "on"}) {
+    SCOPED_TRACE(constrained);
+    const auto r =
+        make("listwise", {{"window", "4"}, {"stride", "2"}, {"constrained", constrained}})->rerank(input);
+    std::vector<std::string> expected;
+    for (const auto& c : input[0].candidates) expected.push_back(c.doc_id);
+    EXPECT_EQ(sorted(ids(r[0])), sorted(expected));
+    EXPECT_EQ(r[0].cost.model_calls, 2u);  // windows 3-6 and 1-4 of six candidates
+    EXPECT_EQ(r[0].cost.repaired_answers, std::string(constrained) == "off" ? 2u : 0u);
   }
 }
 

@@ -163,6 +163,11 @@ TEST(LlmStrategies, GeneratedRankingsAreRepairedIntoPermutations) {
   oracle->forced_generation = "[3] > [3] > [9] > [1";  // a repeat, an unknown id, a cut-off answer
   const auto r = llm::make_listwise(oracle, {})->rerank(batch);
   EXPECT_EQ(ids_of(r[0].ranking), (std::vector<std::string>{"d2", "d0", "d1", "d3"}));
+  EXPECT_EQ(r[0].cost.repaired_answers, 1u);
+  oracle->forced_generation = "[4] > [1] > [3] > [2]";
+  const auto clean = llm::make_listwise(oracle, {})->rerank(batch);
+  EXPECT_EQ(ids_of(clean[0].ranking), (std::vector<std::string>{"d3", "d0", "d2", "d1"}));
+  EXPECT_EQ(clean[0].cost.repaired_answers, 0u);
 }
 
 TEST(LlmStrategies, LabelsMustBeSingleTokens) {

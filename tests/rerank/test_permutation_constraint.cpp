@@ -26,6 +26,20 @@ TEST(ParsePermutation, KeepsFirstMentionsAndAppendsTheRestInPriorOrder) {
   EXPECT_TRUE(parse_permutation("[1]", 0).empty());
 }
 
+TEST(ParsePermutation, TellsWhetherTheAnswerNeededRepair) {
+  bool complete = false;
+  parse_permutation("[2] > [3] > [1]", 3, &complete);
+  EXPECT_TRUE(complete);
+  parse_permutation("[2] > [3]", 3, &complete);  // cut short
+  EXPECT_FALSE(complete);
+  parse_permutation("[2] > [3] > [1] > [2]", 3, &complete);  // a repeat
+  EXPECT_FALSE(complete);
+  parse_permutation("[2] > [3] > [1] > [4]", 3, &complete);  // an unknown label
+  EXPECT_FALSE(complete);
+  parse_permutation("", 3, &complete);
+  EXPECT_FALSE(complete);
+}
+
 // Feeds `text` to a fresh constraint piece by piece; true when every piece is allowed and the
 // constraint is complete at the end.
 bool accepts(std::size_t n, const std::vector<std::string>& pieces) {
