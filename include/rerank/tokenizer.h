@@ -11,6 +11,13 @@ struct llama_vocab;
 
 namespace rerank {
 
+// The vocabulary's framing tokens (-1 when it has none) and the flags its GGUF sets for them.
+struct SpecialTokens {
+  std::int32_t bos = -1, eos = -1, sep = -1;
+  bool add_bos = false, add_eos = false, add_sep = false;
+  bool wordpiece = false;  // a BERT WordPiece vocabulary ([CLS] is its bos, [SEP] its sep)
+};
+
 class Tokenizer {
  public:
   // Throws rerank::Error naming the file when it is missing or not a loadable GGUF vocabulary.
@@ -25,6 +32,7 @@ class Tokenizer {
   std::int32_t vocab_size() const;
   // The id of `text` when it is exactly one token (no special framing), else -1.
   std::int32_t single_token(std::string_view text) const;
+  SpecialTokens special_tokens() const;
 
   const llama_vocab* vocab() const;
 

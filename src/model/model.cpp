@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "model/gguf_tables.h"
 #include "rerank/error.h"
 
 namespace rerank {
@@ -65,6 +66,32 @@ GgufSummary inspect_gguf(const std::string& path) {
 }  // namespace
 
 void validate_gguf_file(const std::string& path) { inspect_gguf(path); }
+
+namespace {
+
+// Whether a yes/no rank head (cls.output) holds the LM head's "yes" and "no" rows, so that P(yes)
+// can be read from the LM logits. convert_hf_to_gguf.py keeps only those two rows of an untied
+// lm_head (Qwen3-Reranker-8B) and writes no output.weight, so llama.cpp's LM head is then the
+// embedding table, whose rows differ. Rows are compared dequantised: storage types may differ.
+bool rank_head_is_lm_rows(const std::string& path, std::int32_t yes, std::int32_t no) {
+  detail::GgufMeta meta(path);
+  const char* lm = ggml_get_tensor(meta.tensors, "output.weight") ? "output.weight" : "token_embd.weight";
+  for (auto [head_row, token] : {std::pair<std::int64_t, std::int32_t>{0, yes}, {1, no}}) {
+    const auto head = detail::read_tensor_row(path, meta, "cls.output.weight", head_row);
+    const auto lm_row = detail::read_tensor_row(path, meta, lm, token);
+    if (head.empty() || head.size() != lm_row.size()) return false;
+    double scale = 0, diff = 0;
+    for (std::size_t i = 0; i < head.size(); ++i) {
+      scale = std::max(scale, std::abs(static_cast<double>(head[i])));
+      diff = std::max(diff, std::abs(static_cast<double>(head[i]) - lm_row[i]));
+    }
+    // Q8_0 against F16/F32 copies of one row differ by < 1% of its largest value; other rows by ~100%.
+    if (diff > 0.05 * scale) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 namespace {
 
@@ -142,11 +169,15 @@ std::shared_ptr<const Model> Model::load(const std::string& path) {
   // sentence-transformers' modules.json gives one), so a bidirectional model with a classification
   // head and no pooling metadata is a cross-encoder (llama-server --reranking agrees).
   const bool encoder_with_head = !info.causal && summary.has_cls_head && pooling < 0;
-  if ((info.rank_head || encoder_with_head) && !(info.causal && yes_no_head)) {
+  const bool head_in_lm =
+      info.causal && yes_no_head &&
+      rank_head_is_lm_rows(path, model->tokenizer_.single_token("yes"), model->tokenizer_.single_token("no"));
+  if ((info.rank_head || encoder_with_head) && !head_in_lm) {
     info.kind = ModelKind::CrossEncoder;
   } else if (info.causal) {
-    // A converted Qwen3-Reranker (rank head whose rows are the LM head's "yes"/"no" rows) is scored
-    // from the LM logits, which gives the same P(yes) and allows prefix KV reuse.
+    // A converted Qwen3-Reranker whose rank head holds the LM head's "yes"/"no" rows (0.6B, 4B: tied
+    // embeddings) is scored from the LM logits, which gives the same P(yes) and allows prefix KV
+    // reuse; an untied one (8B) goes through its head as a cross-encoder.
     info.kind = ModelKind::DecoderLM;
   } else {
     info.kind = ModelKind::Embedding;  // usable by embedding strategies, not by pair scorers

@@ -1,48 +1,16 @@
 #include "model/segment_embeddings.h"
 
 #include <fcntl.h>
-#include <gguf.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
 
+#include "model/gguf_tables.h"
 #include "rerank/error.h"
 
 namespace rerank::detail {
-namespace {
-
-// A GGUF's metadata with a ggml context holding its tensors' shapes (no data).
-struct GgufMeta {
-  gguf_context* gguf = nullptr;
-  ggml_context* tensors = nullptr;
-  explicit GgufMeta(const std::string& path) {
-    gguf_init_params params{/*no_alloc=*/true, /*ctx=*/&tensors};
-    gguf = gguf_init_from_file(path.c_str(), params);
-    if (!gguf) throw Error(path + ": corrupt GGUF file (cannot read its token tables)");
-  }
-  ~GgufMeta() {
-    if (tensors) ggml_free(tensors);
-    gguf_free(gguf);
-  }
-  GgufMeta(const GgufMeta&) = delete;
-  GgufMeta& operator=(const GgufMeta&) = delete;
-  // Offset of a tensor's data in the file.
-  std::size_t offset(const char* name) const {
-    return gguf_get_data_offset(gguf) + gguf_get_tensor_offset(gguf, gguf_find_tensor(gguf, name));
-  }
-};
-
-void dequantize_row(int type, const unsigned char* src, int width, float* out) {
-  if (type == GGML_TYPE_F32) {
-    std::memcpy(out, src, sizeof(float) * static_cast<std::size_t>(width));
-    return;
-  }
-  ggml_get_type_traits(static_cast<ggml_type>(type))->to_float(src, out, width);
-}
-
-}  // namespace
 
 std::unique_ptr<SegmentEmbeddings> SegmentEmbeddings::open(const std::string& path) {
   GgufMeta meta(path);

@@ -53,6 +53,17 @@ std::int32_t Tokenizer::single_token(std::string_view text) const {
 
 const llama_vocab* Tokenizer::vocab() const { return llama_model_get_vocab(model_.get()); }
 
+SpecialTokens Tokenizer::special_tokens() const {
+  const llama_vocab* v = vocab();
+  auto id = [](llama_token t) { return t == LLAMA_TOKEN_NULL ? -1 : static_cast<std::int32_t>(t); };
+  SpecialTokens s;
+  s.bos = id(llama_vocab_bos(v)), s.eos = id(llama_vocab_eos(v)), s.sep = id(llama_vocab_sep(v));
+  s.add_bos = llama_vocab_get_add_bos(v), s.add_eos = llama_vocab_get_add_eos(v);
+  s.add_sep = llama_vocab_get_add_sep(v);
+  s.wordpiece = llama_vocab_type(v) == LLAMA_VOCAB_TYPE_WPM;
+  return s;
+}
+
 std::int32_t Tokenizer::vocab_size() const { return llama_vocab_n_tokens(vocab()); }
 
 std::vector<std::int32_t> Tokenizer::tokenize(std::string_view text, bool add_special,

@@ -1,7 +1,5 @@
 #include "rerank/pair_format.h"
 
-#include <llama.h>
-
 #include <algorithm>
 
 #include "rerank/error.h"
@@ -116,43 +114,41 @@ PairFormat::QueryParts PairFormat::parts(const std::string& query) const {
   QueryParts p;
   if (!template_.empty()) {
     const auto at = template_.find("{document}");
-    p.before_doc = tok.tokenize(fill(template_.substr(0, at), query, ""), false, true);
+    // The spaces just before {document} go with the document (document_tokens), as in a tokenization
+    // of the whole prompt: "<Document>: Place" is ">:" "ĠPlace", not ">:" "Ġ" "Place".
+    p.before_doc = tok.tokenize(fill(template_.substr(0, at - document_spaces()), query, ""), false, true);
     p.after_doc = tok.tokenize(fill(template_.substr(at + 10), query, ""), false, true);
     return p;
   }
-  const llama_vocab* vocab = tok.vocab();
+  const SpecialTokens sp = tok.special_tokens();
   const auto q = tok.tokenize(query, false, false);
-  if (!llama_server_ && llama_vocab_type(vocab) == LLAMA_VOCAB_TYPE_WPM) {
+  if (!llama_server_ && sp.wordpiece) {
     // BERT: Hugging Face's pair encoding [CLS] query [SEP] document [SEP], whatever add_* flags the
     // converter wrote (llama-server omits the last [SEP] for GGUFs without add_eos).
-    llama_token sep = llama_vocab_sep(vocab);
-    if (sep == LLAMA_TOKEN_NULL) sep = llama_vocab_eos(vocab);
-    p.before_doc.push_back(llama_vocab_bos(vocab));
+    const std::int32_t sep = sp.sep >= 0 ? sp.sep : sp.eos;
+    p.before_doc.push_back(sp.bos);
     p.before_doc.insert(p.before_doc.end(), q.begin(), q.end());
     p.before_doc.push_back(sep);
     p.after_doc.push_back(sep);
     return p;
   }
-  if (!llama_server_ && model_->info().arch == "bert" && llama_vocab_bos(vocab) != LLAMA_TOKEN_NULL &&
-      llama_vocab_eos(vocab) != LLAMA_TOKEN_NULL) {
+  if (!llama_server_ && model_->info().arch == "bert" && sp.bos >= 0 && sp.eos >= 0) {
     // RoBERTa/XLM-R (llama.cpp converts them as "bert" with a BPE or SentencePiece vocabulary):
     // Hugging Face's <s> query </s></s> document </s>. Their GGUFs carry no reliable add_* flags
     // (a converted XLM-R SentencePiece model has none, and llama.cpp's defaults add no <s>).
-    const llama_token eos = llama_vocab_eos(vocab);
-    p.before_doc.push_back(llama_vocab_bos(vocab));
+    p.before_doc.push_back(sp.bos);
     p.before_doc.insert(p.before_doc.end(), q.begin(), q.end());
-    p.before_doc.insert(p.before_doc.end(), {eos, eos});
-    p.after_doc.push_back(eos);
+    p.before_doc.insert(p.before_doc.end(), {sp.eos, sp.eos});
+    p.after_doc.push_back(sp.eos);
     return p;
   }
   // Other architectures: llama-server's format_prompt_rerank framing.
-  llama_token eos = llama_vocab_eos(vocab);
-  if (eos == LLAMA_TOKEN_NULL) eos = llama_vocab_sep(vocab);
-  if (llama_vocab_get_add_bos(vocab)) p.before_doc.push_back(llama_vocab_bos(vocab));
+  const std::int32_t eos = sp.eos >= 0 ? sp.eos : sp.sep;
+  if (sp.add_bos) p.before_doc.push_back(sp.bos);
   p.before_doc.insert(p.before_doc.end(), q.begin(), q.end());
-  if (llama_vocab_get_add_eos(vocab)) p.before_doc.push_back(eos);
-  if (llama_vocab_get_add_sep(vocab)) p.before_doc.push_back(llama_vocab_sep(vocab));
-  if (llama_vocab_get_add_eos(vocab)) p.after_doc.push_back(eos);
+  if (sp.add_eos) p.before_doc.push_back(eos);
+  if (sp.add_sep) p.before_doc.push_back(sp.sep);
+  if (sp.add_eos) p.after_doc.push_back(eos);
   return p;
 }
 
@@ -161,7 +157,15 @@ std::size_t PairFormat::second_segment_start(const QueryParts& parts) const {
 }
 
 TokenIds PairFormat::document_tokens(const std::string& document) const {
-  return model_->tokenizer().tokenize(document, false, false);
+  if (template_.empty()) return model_->tokenizer().tokenize(document, false, false);
+  return model_->tokenizer().tokenize(std::string(document_spaces(), ' ') + document, false, false);
+}
+
+std::size_t PairFormat::document_spaces() const {
+  const auto at = template_.find("{document}");
+  std::size_t n = 0;
+  while (n < at && template_[at - 1 - n] == ' ') ++n;
+  return n;
 }
 
 TokenIds PairFormat::whole(const std::string& query, const std::string& document) const {

@@ -53,11 +53,15 @@ class PairFormat {
   std::size_t second_segment_start(const QueryParts& parts) const;
   // The pair as one tokenization of the whole prompt (llama-server's way).
   TokenIds whole(const std::string& query, const std::string& document) const;
-  // The document alone (no special tokens), the unit in which long documents are chunked.
+  // The document alone (no special tokens), the unit in which long documents are chunked; with a
+  // template, led by the spaces that precede {document} in it (see document_spaces).
   TokenIds document_tokens(const std::string& document) const;
   const std::string& template_text() const { return template_; }  // "" in framing mode
 
  private:
+  // Spaces right before {document} in the template: tokenized with the document, not the prompt, so
+  // that a chunked document starts with the token a whole-prompt tokenization gives ("ĠPlace").
+  std::size_t document_spaces() const;
   explicit PairFormat(const Model& model) : model_(&model) {}
   std::string fill(const std::string& text, const std::string& query, const std::string& document) const;
   const Model* model_;

@@ -47,6 +47,8 @@ class PointwiseReranker final : public Reranker {
     runtime.batch_tokens = params.integer("batch_tokens", 1024, 64, 1 << 20);
     runtime.max_sequences = params.integer("max_sequences", 64, 1, 127);
     runtime.flash_attention = params.choice("flash_attention", "on", {"on", "off"}) == "on";
+    // exact: erf GELU as Hugging Face's BERT/XLM-R (src/model/exact_gelu.h); llama: llama.cpp's table.
+    runtime.exact_gelu = params.choice("gelu", "exact", {"exact", "llama"}) == "exact";
     runtime.align_sequences = params.choice("align", "on", {"on", "off"}) == "on";
     // 0: one worker per thread, up to 8 (the runtime caps workers at the thread count); cross-encoders
     // only (see RuntimeOptions::workers).

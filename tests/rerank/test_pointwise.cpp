@@ -132,6 +132,13 @@ TEST(PairFormat, DecoderUsesQwen3RerankersPublishedPrompt) {
             tok.tokenize(with_instruction, false, true));
   EXPECT_EQ(error_of([&] { pw::PairFormat::for_model(*model, "no placeholders", ""); }),
             "rerank prompt template must contain {query} and {document}");
+  // Parts and document tokens put together are the whole prompt's tokens: the space after
+  // "<Document>:" goes with the document ("ĠPlace", as Qwen3-Reranker's tokenizer cuts a long one).
+  const auto parts = f.parts("what is it?");
+  TokenIds joined = parts.before_doc;
+  for (auto t : f.document_tokens("Place names")) joined.push_back(t);
+  joined.insert(joined.end(), parts.after_doc.begin(), parts.after_doc.end());
+  EXPECT_EQ(joined, f.whole("what is it?", "Place names"));
 }
 
 TEST(Chunking, WindowsOverlapNeverCutTheQueryAndCoverTheDocument) {
