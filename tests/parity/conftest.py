@@ -8,6 +8,18 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+# One thread for rerank.cpp and for PyTorch: both make their worker threads wait for each other by
+# spinning, and on a shared 2-core machine a 3 s run then took 200 s. Scores do not depend on it.
+THREADS = 1
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread_everywhere():
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(THREADS)
+    yield
+    torch.set_num_threads(before)
 
 
 def _kv_lines(text: str) -> dict[str, str]:

@@ -3,24 +3,29 @@ real shapes and tokenizers) -> llama.cpp's convert_hf_to_gguf.py (+ scripts/pyth
 for BERT) -> `rerank rerank`; its scores must equal the PyTorch model's logits on real SciFact pairs,
 including documents that need truncation (FirstP) and chunking (MaxP).
 
-Tolerance: |rerank.cpp - PyTorch| <= 3e-3 x max(1, |logit|). llama.cpp's CPU backend computes GELU
-from a table of F16 values (each activation's input and output rounded to F16, relative error up to
-2^-11) with the tanh approximation, and its flash-attention kernel rounds Q, K and V to F16; every
-hidden state then carries a relative error of ~1e-3 (all-MiniLM embeddings agree with PyTorch at
-cosine 0.999998, test_embeddings.py), which the head passes on to the logit in proportion to its
-size. Measured on an AMD Zen 5 (no AMX; F32 weights never take AMX paths): BERT 5.7e-3 at logits
-near 4.6 and 8.9e-3 near 5 (1.2e-3 and 1.8e-3 relative), XLM-R 1.3e-2 near 11 (1.2e-3 relative),
-with flash attention on or off alike. The errors this check exists for are 10-100x larger: a
-document without its token-type-1 embedding, a missing pooler or [SEP] move a logit by 0.1 to 20."""
+Tolerance: |rerank.cpp - PyTorch| <= max(1e-3, 2e-4 x |logit|). rerank.cpp computes BERT's GELU
+exactly (erf, src/model/exact_gelu.h) where llama.cpp's CPU backend reads the tanh approximation from
+a table of F16 values; that table alone left a relative error of ~1.2e-3 on the logits (5.7e-3 at
+logits near 4.6). What remains is llama.cpp's flash attention, which rounds Q, K and V to F16.
+Measured on an AMD Zen 5 (no AMX; F32 weights never take AMX paths): BERT 3.1e-4, 5.9e-4 and 4.1e-4
+(relative at most 1.2e-4) for the three BERT runs, XLM-R 9.0e-4 at logits near 10 (8.5e-5 relative),
+so the bound leaves about 2x. The errors this check exists for are 100-10000x larger: a document
+without its token-type-1 embedding, a missing pooler or [SEP] move a logit by 0.1 to 20."""
 import json
 from pathlib import Path
 
 import pytest
 import torch
 
-from conftest import convert_hf, read_run_scores, run_rerank
+from conftest import THREADS, convert_hf, read_run_scores, run_rerank
 
-RELATIVE_TOLERANCE = 3e-3
+
+def tolerance(logit: float) -> float:
+    """The issue's 1e-3 for logits up to 5 (ms-marco cross-encoders' usual range), growing with the
+    logit beyond: the residual error is relative (see above)."""
+    return max(1e-3, 2e-4 * abs(logit))
+
+
 OVERLAP = 32  # rerank's pointwise default `overlap`
 
 
@@ -87,7 +92,7 @@ def compare(rerank_bin, gguf, pairs, reference, tmp_path, max_length, chunking):
     write_candidates(pairs, cands)
     out = tmp_path / f"run-{max_length}-{chunking}.txt"
     run_rerank(rerank_bin, ["rerank", "--model", str(gguf), "--candidates", str(cands), "--output", str(out),
-                            "--max-length", str(max_length), "--chunking", chunking, "--threads", "2"])
+                            "--max-length", str(max_length), "--chunking", chunking, "--threads", str(THREADS)])
     ours = read_run_scores(out)
     assert len(ours) == len(pairs)
     spread = max(reference.values()) - min(reference.values())
@@ -96,7 +101,7 @@ def compare(rerank_bin, gguf, pairs, reference, tmp_path, max_length, chunking):
     worst = max(abs(ours[k] - reference[k]) for k in reference)
     print(f"max |rerank.cpp - PyTorch| = {worst:.2e}, relative {max(relative.values()):.2e} over "
           f"{len(reference)} pairs (spread {spread:.2f})")
-    bad = [(k, ours[k], reference[k]) for k, r in relative.items() if r > RELATIVE_TOLERANCE]
+    bad = [(k, ours[k], reference[k]) for k in reference if abs(ours[k] - reference[k]) > tolerance(reference[k])]
     assert not bad, bad[:5]
 
 
@@ -157,7 +162,7 @@ def test_bert_document_tokens_are_sentence_b(bert_cross_encoder, rerank_bin, sci
     cands = tmp_path / "c.jsonl"
     write_candidates(pairs, cands)
     run_rerank(rerank_bin, ["rerank", "--model", str(gguf), "--candidates", str(cands), "--output",
-                            str(tmp_path / "r.txt"), "--threads", "2"])
+                            str(tmp_path / "r.txt"), "--threads", str(THREADS)])
     ours = read_run_scores(tmp_path / "r.txt")
     assert min(abs(ours[k] - type_a_only[k]) for k in type_a_only) > 0.05
 
@@ -171,7 +176,7 @@ def test_bert_without_pooler_computes_another_function(bert_cross_encoder, reran
     cands = tmp_path / "c.jsonl"
     write_candidates(pairs, cands)
     run_rerank(rerank_bin, ["rerank", "--model", str(converted), "--candidates", str(cands), "--output",
-                            str(tmp_path / "r.txt"), "--threads", "2"])
+                            str(tmp_path / "r.txt"), "--threads", str(THREADS)])
     ours = read_run_scores(tmp_path / "r.txt")
     assert max(abs(ours[k] - reference[k]) for k in reference) > 0.1
 

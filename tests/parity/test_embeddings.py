@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import run_rerank
+from conftest import THREADS, run_rerank
 
 N_TEXTS = 200
 MAX_TOKENS = 256
@@ -41,7 +41,7 @@ def test_minilm_embeddings_equal_sentence_transformers(variant, texts, fetched_m
 
     out = tmp_path / "vectors.jsonl"
     run_rerank(rerank_bin, ["embed", "--model", fetched_models[variant], "--input", str(path), "--output", str(out),
-                            "--max-tokens", str(MAX_TOKENS), "--normalize", "--threads", "2"])
+                            "--max-tokens", str(MAX_TOKENS), "--normalize", "--threads", str(THREADS)])
     with open(out, encoding="utf-8") as f:
         ours = {o["id"]: np.array(o["embedding"], dtype=np.float64) for o in map(json.loads, f)}
     assert list(ours) == [i for i, _ in items]

@@ -32,15 +32,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import convert_hf, read_run_scores, run_rerank
+from conftest import THREADS, convert_hf, read_run_scores, run_rerank
 
 TOLERANCE = 1e-3
 OVERLAP = 32  # rerank's pointwise default `overlap`
 DEFAULT_MAX_LENGTH = 1024  # rerank's pointwise default for decoders (min(n_ctx_train, 1024))
 SHORT_MAX_LENGTH = 256  # nearly every SciFact document needs 2 or more windows at this length
-# One thread on either side: llama.cpp's and PyTorch's worker threads wait for each other by spinning,
-# which on a shared 2-core machine made a 3 s rerank run take 200 s. Scores do not depend on it.
-THREADS = 1
 
 # Qwen3-Reranker's model card (https://huggingface.co/Qwen/Qwen3-Reranker-0.6B), verbatim.
 PREFIX = ("<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and the "
@@ -258,15 +255,7 @@ class Reference:
 
 
 @pytest.fixture(scope="module")
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(THREADS)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def reference(qwen3_reranker, qwen3_tokenizer, one_torch_thread):
+def reference(qwen3_reranker, qwen3_tokenizer):
     return Reference(qwen3_reranker[0], qwen3_tokenizer)
 
 
@@ -284,7 +273,8 @@ def rerank_scores(rerank_bin, gguf_path, pairs, tmp_path, max_length, chunking, 
     write_candidates(pairs, cands)
     run_rerank(rerank_bin, ["rerank", "--model", str(gguf_path), "--strategy", "pointwise", "--candidates",
                             str(cands), "--output", str(out), "--threads", str(THREADS), "--max-length",
-                            str(max_length), "--chunking", chunking, "--param", f"prefix_reuse={prefix_reuse}"])
+                            str(max_length), "--chunking", chunking]
+               + (["--param", f"prefix_reuse={prefix_reuse}"] if prefix_reuse else []))
     return read_run_scores(out)
 
 
@@ -329,7 +319,7 @@ def test_prefix_reuse_changes_no_score(qwen3_reranker, rerank_bin, scifact, tmp_
     assert worst <= 1e-4
 
 
-def test_qwen3_reranker_untied_equals_pytorch(qwen3_reranker_untied, qwen3_tokenizer, one_torch_thread,
+def test_qwen3_reranker_untied_equals_pytorch(qwen3_reranker_untied, qwen3_tokenizer,
                                               rerank_bin, scifact, tmp_path):
     """Qwen3-Reranker-8B's case (own lm_head). The converter writes only the head's yes/no rows
     (cls.output), not the head; llama.cpp's LM logits then come from token_embd (its fallback for a
@@ -338,6 +328,7 @@ def test_qwen3_reranker_untied_equals_pytorch(qwen3_reranker_untied, qwen3_token
     are not the LM head's and scores through the head (llama.cpp's rank pooling)."""
     model, gguf_path = qwen3_reranker_untied
     pairs = pairs_from_scifact(scifact)
-    ours = rerank_scores(rerank_bin, gguf_path, pairs, tmp_path, SHORT_MAX_LENGTH, "firstp")
+    # Scored through the head as a cross-encoder, which has no prefix to reuse.
+    ours = rerank_scores(rerank_bin, gguf_path, pairs, tmp_path, SHORT_MAX_LENGTH, "firstp", prefix_reuse=None)
     expected, cut = Reference(model, qwen3_tokenizer).scores(pairs, SHORT_MAX_LENGTH, "firstp")
     assert_equal(ours, expected, cut, f"untied max_length={SHORT_MAX_LENGTH} firstp")
