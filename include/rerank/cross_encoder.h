@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "rerank/model.h"
-#include "rerank/reranker.h"
+#include "rerank/cost.h"
 
 struct llama_context;
 

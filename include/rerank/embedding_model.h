@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "rerank/model.h"
-#include "rerank/reranker.h"
+#include "rerank/cost.h"
 
 struct llama_vocab;
 

@@ -15,7 +15,7 @@
 
 #include "rerank/decoding_constraint.h"
 #include "rerank/model.h"
-#include "rerank/reranker.h"
+#include "rerank/cost.h"
 
 namespace rerank {
 
