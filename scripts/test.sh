@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The full test suite: installs what is missing, builds, runs every test in a Release build, the
-# parity checks against reference implementations (scripts/parity.sh), and the C++ tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Exits non-zero on any failure.
+# The full test suite: installs what is missing, checks the layering of the sources, builds, runs
+# every test in a Release build, the parity checks against reference implementations
+# (scripts/parity.sh), and the C++ tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Exits non-zero on any failure.
 #   RERANK_SKIP_SANITIZE=1  skip the sanitizer pass
 #   RERANK_SKIP_PARITY=1    skip the parity checks (they need the ~4 GB tooling virtualenv)
 set -euo pipefail
@@ -14,6 +15,9 @@ models=$(scripts/fetch_models.sh) || { echo "scripts/test.sh: scripts/fetch_mode
 export RERANK_MODEL_SMOLLM2=$(echo "$models" | sed -n 's/^smollm2-135m=//p')
 export RERANK_MODEL_GEMMA3=$(echo "$models" | sed -n 's/^gemma3-270m=//p')
 echo "$models"
+
+echo "== Layering (scripts/check_layering.sh)"
+scripts/check_layering.sh
 
 echo "== Release build and tests"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=Release
