@@ -27,8 +27,6 @@ class TermScorer {
     return weight_ - weight_ / (1.0f + freq * norm_inverse_[norm]);
   }
   float weight() const { return weight_; }
-  // The largest score any document can get (freq -> infinity gives the weight).
-  float upper_bound() const { return weight_; }
 
  private:
   float weight_ = 0;

@@ -44,7 +44,6 @@ class Bm25Engine {
   std::vector<Hit> search(const WeightedTerms& terms, const std::vector<FieldWeight>& fields, std::size_t k);
 
   const Index& index() const { return *index_; }
-  const std::shared_ptr<const Index>& shared_index() const { return index_; }
   // All fields of the index with weight 1 (the default query fields).
   std::vector<FieldWeight> default_fields() const;
 

@@ -64,7 +64,6 @@ class Batch {
   // The same in embedding mode, every padding token given input row `row`.
   int pad_to(int min_tokens, llama_seq_id seq, const float* row);
   int size() const { return batch_.n_tokens; }
-  int capacity() const { return capacity_; }
   int embd_width() const { return embd_width_; }
   const llama_batch& get() const { return batch_; }
 

@@ -56,7 +56,6 @@ class PairFormat {
   // The document alone (no special tokens), the unit in which long documents are chunked; with a
   // template, led by the spaces that precede {document} in it (see document_spaces).
   TokenIds document_tokens(const std::string& document) const;
-  const std::string& template_text() const { return template_; }  // "" in framing mode
 
  private:
   // Spaces right before {document} in the template: tokenized with the document, not the prompt, so

@@ -17,7 +17,6 @@ class StrategyParams {
   std::string text(const std::string& key, const std::string& fallback);
   std::string choice(const std::string& key, const std::string& fallback,
                      const std::vector<std::string>& allowed);
-  bool has(const std::string& key) const { return params_.count(key) > 0; }
   const std::string& strategy() const { return strategy_; }
 
   // Throws rerank::Error naming every key that was given but never read, and the known ones.
