@@ -47,8 +47,9 @@ struct RuntimeOptions {
   int max_input_tokens = 0;
   // BERT-family encoders (arch "bert": BERT, RoBERTa, XLM-R): compute GELU exactly, with erf, as
   // Hugging Face does, instead of llama.cpp's F16-table tanh approximation (~1e-3 relative per
-  // activation). Costs two graph splits per layer: ~20% of a MiniLM-L6 cross-encoder's throughput
-  // (docs/rerankers.md).
+  // activation). Costs three graph splits per layer (after the up projection, its bias and the GELU:
+  // the callback cannot tell which of the first two feeds the GELU): ~20% of a MiniLM-L6 cross-encoder's
+  // throughput (docs/rerankers.md).
   bool exact_gelu = true;
 };
 
