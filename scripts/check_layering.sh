@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Checks the layering of docs/ARCHITECTURE.md: llama.h is included only under src/model, and no stage
 # includes a header of a stage at or above its own level (other than its own). Stages, lowest first:
-#   util (0) < io (1) < eval, index, model (2, peers: none includes another) < rerank (3) < cli (4)
+#   util (0) < io (1) < eval, index, model (2, peers: none includes another) < rerankers (3)
+#   < pipeline (4) < cli (5)
+# Public headers are included as "rerank/x.h" (include/rerank/), private ones as "<stage>/x.h"
+# (src/<stage>/): a "rerank/" include that names a file under src/ is an error.
 # Every public header in include/rerank/ is assigned to a stage below; a header missing from the table
 # is an error (add it where it belongs). Exits 1 listing every violation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-declare -A LEVEL=([util]=0 [io]=1 [eval]=2 [index]=2 [model]=2 [rerank]=3 [cli]=4)
+declare -A LEVEL=([util]=0 [io]=1 [eval]=2 [index]=2 [model]=2 [rerankers]=3 [pipeline]=4 [cli]=5)
 declare -A PUBLIC=(
   [error.h]=util [types.h]=util [utf8.h]=util [version.h]=util
   [io.h]=io [io_writers.h]=io
@@ -15,7 +18,7 @@ declare -A PUBLIC=(
   [run_first_stage.h]=index [search.h]=index
   [cross_encoder.h]=model [decoding_constraint.h]=model [embedding_model.h]=model
   [language_model.h]=model [model.h]=model [test_models.h]=model [tokenizer.h]=model
-  [llm_backend.h]=rerank [reranker.h]=rerank [cost.h]=util
+  [llm_backend.h]=rerankers [reranker.h]=rerankers [cost.h]=util
 )
 fail=0
 violation() { echo "layering: $*" >&2; fail=1; }
@@ -29,7 +32,7 @@ stage_of_header() {  # "rerank/x.h" or "<stage>/x.h" -> stage ("" when not ours)
   local h=$1 dir=${1%%/*} base=${1#*/}
   if [ "$dir" = rerank ]; then
     if [ -f "include/rerank/$base" ]; then echo "${PUBLIC[$base]:-unmapped}"; return; fi
-    [ -f "src/rerank/$base" ] && echo rerank && return
+    [ -f "src/rerankers/$base" ] && echo rerank && return
     echo missing; return
   fi
   [ -n "${LEVEL[$dir]:-}" ] && echo "$dir" || echo ""
@@ -42,7 +45,9 @@ check_file() {  # check_file FILE STAGE
     case "$target" in
       "") continue ;;
       unmapped) violation "include/rerank/${inc#*/} has no stage in scripts/check_layering.sh's table"; continue ;;
-      missing) continue ;;  # not a header of ours (the compiler reports it if it is wrong)
+      missing)  # a private header reached through the public prefix, or not ours at all
+        compgen -G "src/*/${inc#*/}" >/dev/null && violation "$file includes private ${inc#*/} as public $inc"
+        continue ;;
     esac
     [ "$target" = "$stage" ] && continue
     if [ "${LEVEL[$target]}" -ge "${LEVEL[$stage]}" ]; then

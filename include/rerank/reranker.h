@@ -1,6 +1,6 @@
 // The one interface every reranker implements, whatever its paradigm (cross-encoder, LLM
 // pointwise, listwise, pairwise, setwise, embedding, learning-to-rank). A new method is one new
-// file in src/rerank/ with a RerankerRegistration; nothing else changes.
+// file in src/rerankers/ with a RerankerRegistration; nothing else changes.
 #pragma once
 #include <cstdint>
 #include <functional>

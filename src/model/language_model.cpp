@@ -90,7 +90,7 @@ void LanguageModel::run_group(const PromptGroup& input, const TokenIds& tokens,
   // attention tile, so its attention sums group identically and the logits are bit-for-bit those
   // of the prompt evaluated alone (plain llama.cpp). Any other layout changes the last bits, and a
   // quantised model turns last bits into whole Q8 rounding steps: SmolLM2-135M Q4_1's log P(yes)
-  // moved by up to 0.5 (tests/rerank/test_real_models.cpp).
+  // moved by up to 0.5 (tests/rerankers/test_real_models.cpp).
   const std::size_t shared = group.prefix.size() / align * align;
   for (auto& c : group.continuations)
     c.insert(c.begin(), group.prefix.begin() + static_cast<std::ptrdiff_t>(shared), group.prefix.end());

@@ -196,7 +196,7 @@ def document_text(title, text):  # rerank.cpp: title + " " + text
 
 
 def rerank_sequences(tokenizer, query, document, max_length, chunking):
-    """What rerank.cpp feeds the model for one pair (pair_sequences in src/rerank/pair_format.cpp), and
+    """What rerank.cpp feeds the model for one pair (pair_sequences in src/rerankers/pair_format.cpp), and
     whether the document was cut: the whole prompt if it fits, else windows of the document between
     the prompt's two halves."""
     encode = lambda s: tokenizer.encode(s, add_special_tokens=False)

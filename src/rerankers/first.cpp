@@ -1,8 +1,8 @@
 // FIRST (single-token listwise): the window's passages are labelled [A]..[T]; after the answer prefix
 // "[" one forward pass gives the logits of every identifier letter, and the window is ordered by them,
 // instead of generating the whole permutation.
-#include "rerank/llm_strategy.h"
-#include "rerank/ranking_algorithms.h"
+#include "rerankers/llm_strategy.h"
+#include "rerankers/ranking_algorithms.h"
 
 namespace rerank::llm {
 

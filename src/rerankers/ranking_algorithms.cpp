@@ -1,4 +1,4 @@
-#include "rerank/ranking_algorithms.h"
+#include "rerankers/ranking_algorithms.h"
 
 #include <algorithm>
 #include <cmath>

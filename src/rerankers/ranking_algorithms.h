@@ -6,7 +6,7 @@
 #include <functional>
 #include <vector>
 
-#include "rerank/round_scheduler.h"
+#include "rerankers/round_scheduler.h"
 
 namespace rerank::llm {
 

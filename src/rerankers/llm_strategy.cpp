@@ -1,4 +1,4 @@
-#include "rerank/llm_strategy.h"
+#include "rerankers/llm_strategy.h"
 
 #include "rerank/error.h"
 

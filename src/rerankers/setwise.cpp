@@ -1,8 +1,8 @@
 // Setwise: "which of these passages is the most relevant", over a node and its c children of a
 // c-ary heap (heapsort top-k) or a window of c + 1 passages sliding up the list (bubblesort top-k);
 // the answer is read from the logits of the labels " A", " B", ... after "Passage".
-#include "rerank/llm_strategy.h"
-#include "rerank/ranking_algorithms.h"
+#include "rerankers/llm_strategy.h"
+#include "rerankers/ranking_algorithms.h"
 
 namespace rerank::llm {
 

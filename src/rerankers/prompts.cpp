@@ -1,4 +1,4 @@
-#include "rerank/prompts.h"
+#include "rerankers/prompts.h"
 
 #include <cstdio>
 

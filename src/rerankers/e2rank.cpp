@@ -3,7 +3,7 @@
 // and ranked by cosine similarity, so the cost is one long query embedding plus the documents.
 #include <algorithm>
 
-#include "rerank/llm_strategy.h"
+#include "rerankers/llm_strategy.h"
 
 namespace rerank::llm {
 

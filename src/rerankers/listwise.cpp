@@ -4,9 +4,9 @@
 #include <algorithm>
 
 #include "rerank/error.h"
-#include "rerank/llm_strategy.h"
-#include "rerank/permutation_constraint.h"
-#include "rerank/ranking_algorithms.h"
+#include "rerankers/llm_strategy.h"
+#include "rerankers/permutation_constraint.h"
+#include "rerankers/ranking_algorithms.h"
 
 namespace rerank::llm {
 namespace {

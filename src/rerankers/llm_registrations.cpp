@@ -1,5 +1,5 @@
 // Registers every LLM strategy under its name; the model is opened through open_llm_backend.
-#include "rerank/llm_strategy.h"
+#include "rerankers/llm_strategy.h"
 
 namespace rerank::llm {
 namespace {

@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "rerank/error.h"
-#include "rerank/permutation_constraint.h"
+#include "rerankers/permutation_constraint.h"
 #include "rerank/tokenizer.h"
 
 namespace rerank::llm {

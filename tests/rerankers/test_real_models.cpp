@@ -17,7 +17,7 @@
 
 #include "rerank/io.h"
 #include "rerank/language_model.h"
-#include "rerank/pair_format.h"
+#include "rerankers/pair_format.h"
 #include "rerank/reranker.h"
 
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "rerank/strategy_params.h"
+#include "rerankers/strategy_params.h"
 
 namespace rerank::llm {
 

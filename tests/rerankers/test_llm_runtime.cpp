@@ -13,7 +13,7 @@
 
 #include "rerank/error.h"
 #include "rerank/llm_backend.h"
-#include "rerank/permutation_constraint.h"
+#include "rerankers/permutation_constraint.h"
 #include "rerank/reranker.h"
 #include "rerank/test_models.h"
 

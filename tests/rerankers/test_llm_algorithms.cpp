@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "oracle_backend.h"
-#include "rerank/llm_strategy.h"
+#include "rerankers/llm_strategy.h"
 #include "strategy_fixtures.h"
 
 namespace rerank::test {

@@ -1,6 +1,6 @@
 // InsertRank: listwise generation with each passage's first-stage (BM25) score in the prompt, which
 // the paper shows LLMs use as an extra relevance signal.
-#include "rerank/llm_strategy.h"
+#include "rerankers/llm_strategy.h"
 
 namespace rerank::llm {
 

@@ -9,7 +9,7 @@
 
 #include "oracle_backend.h"
 #include "rerank/error.h"
-#include "rerank/llm_strategy.h"
+#include "rerankers/llm_strategy.h"
 #include "strategy_fixtures.h"
 
 namespace rerank::test {

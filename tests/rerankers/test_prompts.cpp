@@ -2,7 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "rerank/prompts.h"
+#include "rerankers/prompts.h"
 
 namespace rerank::llm {
 namespace {

@@ -1,8 +1,8 @@
 // Pairwise ranking prompting (PRP): "which of Passage A and Passage B is more relevant", asked in both
 // orders to cancel position bias, read from the logits of the labels " A" and " B" after "Passage".
 // Variants: allpair (every ordered pair, n(n-1) prompts), heapsort top-k and sliding (bubble) top-k.
-#include "rerank/llm_strategy.h"
-#include "rerank/ranking_algorithms.h"
+#include "rerankers/llm_strategy.h"
+#include "rerankers/ranking_algorithms.h"
 
 namespace rerank::llm {
 

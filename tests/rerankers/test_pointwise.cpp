@@ -13,7 +13,7 @@
 #include "rerank/cross_encoder.h"
 #include "rerank/error.h"
 #include "rerank/language_model.h"
-#include "rerank/pair_format.h"
+#include "rerankers/pair_format.h"
 #include "rerank/reranker.h"
 #include "tiny_models.h"
 

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "rerank/llm_backend.h"
-#include "rerank/prompts.h"
+#include "rerankers/prompts.h"
 #include "rerank/reranker.h"
-#include "rerank/round_scheduler.h"
+#include "rerankers/round_scheduler.h"
 
 namespace rerank::llm {
 

@@ -1,4 +1,4 @@
-#include "rerank/round_scheduler.h"
+#include "rerankers/round_scheduler.h"
 
 #include <algorithm>
 #include <set>

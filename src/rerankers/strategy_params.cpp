@@ -1,4 +1,4 @@
-#include "rerank/strategy_params.h"
+#include "rerankers/strategy_params.h"
 
 #include <charconv>
 #include <fstream>

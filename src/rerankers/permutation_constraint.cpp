@@ -1,4 +1,4 @@
-#include "rerank/permutation_constraint.h"
+#include "rerankers/permutation_constraint.h"
 
 #include <cctype>
 

@@ -11,9 +11,9 @@
 #include "rerank/cross_encoder.h"
 #include "rerank/error.h"
 #include "rerank/language_model.h"
-#include "rerank/pair_format.h"
+#include "rerankers/pair_format.h"
 #include "rerank/reranker.h"
-#include "rerank/strategy_params.h"
+#include "rerankers/strategy_params.h"
 
 namespace rerank {
 namespace {

@@ -1,4 +1,4 @@
-#include "rerank/pair_format.h"
+#include "rerankers/pair_format.h"
 
 #include <algorithm>
 

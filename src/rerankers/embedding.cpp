@@ -5,7 +5,7 @@
 #include <numeric>
 
 #include "rerank/error.h"
-#include "rerank/llm_strategy.h"
+#include "rerankers/llm_strategy.h"
 
 namespace rerank::llm {
 namespace {
