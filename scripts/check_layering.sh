@@ -19,6 +19,7 @@ declare -A PUBLIC=(
   [cross_encoder.h]=model [decoding_constraint.h]=model [embedding_model.h]=model
   [language_model.h]=model [model.h]=model [test_models.h]=model [tokenizer.h]=model
   [llm_backend.h]=rerankers [reranker.h]=rerankers [cost.h]=util
+  [pipeline.h]=pipeline
 )
 fail=0
 violation() { echo "layering: $*" >&2; fail=1; }

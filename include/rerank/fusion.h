@@ -39,6 +39,7 @@ class FusionRetriever : public FirstStage {
   FusionRetriever(std::vector<std::unique_ptr<FirstStage>> stages, FusionOptions options);
   std::string name() const override;
   std::vector<ScoredDoc> retrieve(const Query& query, std::size_t k) override;
+  std::unique_ptr<FirstStage> fork() const override;
 
  private:
   std::vector<std::unique_ptr<FirstStage>> stages_;

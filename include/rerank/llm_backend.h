@@ -83,10 +83,4 @@ class LlmBackend {
   virtual bool is_encoder() const { return false; }
 };
 
-// Opens the backend for a model file (RerankerOptions::model_path). The llama.cpp adapter installs
-// the opener when it is linked; without one, open_llm_backend throws rerank::Error saying so.
-using LlmBackendOpener = std::function<std::shared_ptr<LlmBackend>(const RerankerOptions&)>;
-void set_llm_backend_opener(LlmBackendOpener opener);
-std::shared_ptr<LlmBackend> open_llm_backend(const RerankerOptions& options);
-
 }  // namespace rerank

@@ -19,8 +19,8 @@ struct RerankResult {
   RerankCost cost;
 };
 
-// Options as name=value strings (from the CLI, the server or code); each reranker reads the ones it
-// understands and rejects unknown ones with an error naming them.
+// Options as name=value strings (from the CLI, the server or code); each strategy parses them into
+// its own typed options and rejects unknown ones with an error naming them and the known ones.
 struct RerankerOptions {
   std::string model_path;
   int threads = 0;  // 0: all cores
@@ -36,13 +36,22 @@ class Reranker {
   virtual std::vector<RerankResult> rerank(const std::vector<CandidateList>& batch) = 0;
 };
 
-using RerankerFactory = std::function<std::unique_ptr<Reranker>(const RerankerOptions&)>;
+// Building a reranker takes two steps. The factory registered under a strategy's name reads and
+// validates the options into the strategy's typed options, without reading the model file, so a
+// misspelt or out-of-range option fails at once with the list of known options; it returns the
+// builder, which loads the model and makes the reranker.
+using RerankerBuilder = std::function<std::unique_ptr<Reranker>()>;
+using RerankerFactory = std::function<RerankerBuilder(const RerankerOptions&)>;
 
 // Registry of strategies by name ("pointwise", "listwise", ...).
 void register_reranker(const std::string& name, RerankerFactory factory);
+// Checks the options (throws rerank::Error naming the problem) and returns the builder.
+RerankerBuilder prepare_reranker(const std::string& name, const RerankerOptions& options);
+// prepare_reranker(name, options)().
 std::unique_ptr<Reranker> make_reranker(const std::string& name, const RerankerOptions& options);
 std::vector<std::string> reranker_names();
 
+// A strategy registers itself from its own file: `const RerankerRegistration r("name", factory);`.
 struct RerankerRegistration {
   RerankerRegistration(const std::string& name, RerankerFactory factory) {
     register_reranker(name, std::move(factory));

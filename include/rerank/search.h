@@ -2,6 +2,7 @@
 // feedback as Anserini's Rm3Reranker computes it, and the FirstStage wrappers around both.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -89,10 +90,12 @@ class Bm25Retriever : public FirstStage {
   Bm25Retriever(std::shared_ptr<const Index> index, SearchOptions options);
   std::string name() const override;
   std::vector<ScoredDoc> retrieve(const Query& query, std::size_t k) override;
+  std::unique_ptr<FirstStage> fork() const override;
   // The same with internal document numbers.
   std::vector<Hit> retrieve_hits(const Query& query, std::size_t k);
 
  private:
+  std::shared_ptr<const Index> index_;
   Bm25Engine engine_;
   SearchOptions options_;
   std::vector<FieldWeight> fields_;
@@ -110,6 +113,12 @@ class Rm3Retriever : public Bm25Retriever {
     return options;
   }
 };
+
+// BM25 (or BM25+RM3) options from name=value strings (FirstStageOptions::params: k1, b, fields,
+// remove_query, fb_terms, fb_docs, original_query_weight); throws rerank::Error naming a bad value.
+SearchOptions search_options_from(const std::map<std::string, std::string>& params, bool rm3);
+// The option keys search_options_from reads.
+std::vector<std::string> search_option_keys(bool rm3);
 
 // Searches every query with `threads` threads (0: all cores), each with its own retriever.
 Run search_all(std::shared_ptr<const Index> index, const SearchOptions& options,

@@ -41,6 +41,13 @@ struct Candidate {
   double score = 0.0;  // first-stage score
 };
 
+// What a model reads of a document: "title text" (the BEIR convention), or whichever is not empty.
+inline std::string document_text(const std::string& title, const std::string& text) {
+  if (title.empty()) return text;
+  if (text.empty()) return title;
+  return title + " " + text;
+}
+
 struct CandidateList {
   Query query;
   std::vector<Candidate> candidates;

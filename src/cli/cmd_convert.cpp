@@ -13,6 +13,7 @@
 #include "rerank/error.h"
 #include "rerank/io.h"
 #include "rerank/io_writers.h"
+#include "rerank/pipeline.h"
 
 namespace rerank::cli {
 
@@ -121,33 +122,13 @@ std::size_t count_entries(const Run& run) {
   return n;
 }
 
-// Each query of the run becomes one candidates line, documents in the run's order (its first --depth).
+// Each query of the run becomes one candidates line, documents in the run's order (its first --depth):
+// the heads of the pipeline's join (rerank/pipeline.h).
 std::size_t run_to_candidates(const ConvertArgs& a, std::ostream& out) {
-  Run run = read_run(a.in);
-  if (a.depth)
-    for (auto& [q, docs] : run.by_query)
-      if (docs.size() > a.depth) docs.resize(a.depth);
-  std::unordered_map<std::string, std::string> query_text;
-  for (auto& q : read_queries(a.queries)) query_text.emplace(std::move(q.id), std::move(q.text));
-  std::unordered_set<std::string> wanted;
-  for (const auto& [q, docs] : run.by_query)
-    for (const auto& d : docs) wanted.insert(d.doc_id);
-  const auto documents = read_documents(a.corpus, wanted);
-  for (const auto& [qid, docs] : run.by_query) {
-    const auto text = query_text.find(qid);
-    if (text == query_text.end()) throw Error("query \"" + qid + "\" of " + a.in + " is not in " + a.queries);
-    CandidateList list;
-    list.query = {qid, text->second};
-    for (const auto& d : docs) {
-      const auto doc = documents.find(d.doc_id);
-      if (doc == documents.end())
-        throw Error("document \"" + d.doc_id + "\" (query \"" + qid + "\") of " + a.in + " is not in " +
-                    a.corpus);
-      list.candidates.push_back({d.doc_id, doc->second.title, doc->second.text, d.score});
-    }
-    write_candidates(out, list);
-  }
-  return run.by_query.size();
+  const Run run = read_run(a.in);
+  const auto jobs = jobs_from_run(run, a.queries, a.corpus, a.depth ? a.depth : kWholeList, a.in);
+  for (const auto& job : jobs) write_candidates(out, job.head);
+  return jobs.size();
 }
 
 std::size_t candidates_to_run(const ConvertArgs& a, std::ostream& out) {

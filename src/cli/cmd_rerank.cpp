@@ -1,7 +1,8 @@
-// `rerank rerank --model M.gguf --queries Q --corpus C (--run RUN | --candidates FILE) --output OUT`:
-// reranks each query's top --depth candidates with a neural reranker and writes a TREC run. The
-// documents below the depth follow the reranked ones in their original order, with scores lowered
-// so that the run stays sorted. Progress with an ETA and a cost summary go to stderr.
+// `rerank rerank --model M.gguf --queries Q --corpus C (--run RUN | --first-stage SPEC [--index DIR] |
+// --candidates FILE) --output OUT`: reranks each query's top --depth candidates with a neural
+// reranker and writes a TREC run (the library's pipeline, rerank/pipeline.h). The documents below
+// the depth follow the reranked ones in their original order, with scores lowered so that the run
+// stays sorted. Progress with an ETA and a cost summary go to stderr.
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include "cli/command.h"
 #include "rerank/error.h"
 #include "rerank/io.h"
+#include "rerank/pipeline.h"
 #include "rerank/reranker.h"
 
 namespace rerank::cli {
@@ -21,66 +23,16 @@ namespace {
 
 struct RerankArgs {
   std::string model, queries, corpus, run, candidates, output, strategy = "pointwise", chunking, instruction;
+  std::string first_stage, index;
   std::string tag = "rerank";
   std::size_t depth = 100;
+  std::size_t hits = 1000;
+  std::vector<std::string> first_stage_params;
   std::size_t query_batch = 16;
   int max_length = 0;
   int threads = 0;
   std::vector<std::string> params;
 };
-
-struct Job {
-  CandidateList head;           // reranked
-  std::vector<ScoredDoc> tail;  // below the depth, kept in order
-};
-
-std::vector<Job> jobs_from_run(const RerankArgs& a) {
-  if (a.queries.empty() || a.corpus.empty()) throw Error("--run needs --queries and --corpus");
-  std::unordered_map<std::string, std::string> query_text;
-  for (auto& q : read_queries(a.queries)) query_text[q.id] = q.text;
-  const Run run = read_run(a.run);
-  std::unordered_set<std::string> wanted;
-  for (const auto& [qid, docs] : run.by_query)
-    for (std::size_t i = 0; i < docs.size() && i < a.depth; ++i) wanted.insert(docs[i].doc_id);
-  const auto documents = read_documents(a.corpus, wanted);
-  std::vector<Job> jobs;
-  for (const auto& [qid, docs] : run.by_query) {
-    auto q = query_text.find(qid);
-    if (q == query_text.end())
-      throw Error(a.queries + ": no query '" + qid + "' (it is in the run " + a.run + ")");
-    Job job;
-    job.head.query = {qid, q->second};
-    for (std::size_t i = 0; i < docs.size(); ++i) {
-      if (i >= a.depth) {
-        job.tail.push_back(docs[i]);
-        continue;
-      }
-      auto d = documents.find(docs[i].doc_id);
-      if (d == documents.end())
-        throw Error(a.corpus + ": no document '" + docs[i].doc_id + "' (it is in the run " + a.run + ")");
-      job.head.candidates.push_back({docs[i].doc_id, d->second.title, d->second.text, docs[i].score});
-    }
-    jobs.push_back(std::move(job));
-  }
-  return jobs;
-}
-
-std::vector<Job> jobs_from_candidates(const RerankArgs& a) {
-  std::vector<Job> jobs;
-  CandidatesReader reader(a.candidates);
-  for (CandidateList list; reader.next(list);) {
-    Job job;
-    job.head.query = list.query;
-    for (std::size_t i = 0; i < list.candidates.size(); ++i) {
-      if (i < a.depth)
-        job.head.candidates.push_back(std::move(list.candidates[i]));
-      else
-        job.tail.push_back({list.candidates[i].doc_id, list.candidates[i].score});
-    }
-    jobs.push_back(std::move(job));
-  }
-  return jobs;
-}
 
 std::string clock_text(double seconds) {
   const long s = static_cast<long>(seconds + 0.5);
@@ -123,16 +75,111 @@ class Progress {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
+std::map<std::string, std::string> key_values(const std::vector<std::string>& items,
+                                              const std::string& flag) {
+  std::map<std::string, std::string> out;
+  for (const auto& p : items) {
+    const auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0) throw Error(flag + " expects KEY=VALUE, got '" + p + "'");
+    out[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  return out;
+}
+
+RerankerOptions reranker_options(const RerankArgs& a) {
+  RerankerOptions options;
+  options.model_path = a.model;
+  options.threads = a.threads;
+  options.params = key_values(a.params, "--param");
+  if (a.max_length > 0) options.params["max_length"] = std::to_string(a.max_length);
+  if (!a.chunking.empty()) options.params["chunking"] = a.chunking;
+  if (!a.instruction.empty()) options.params["instruction"] = a.instruction;
+  return options;
+}
+
+// The library's errors name options by their keys; the command line names the flags that set them.
+std::string with_flag_names(std::string message) {
+  for (const auto& [key, flag] :
+       std::vector<std::pair<std::string, std::string>>{{"option max_length", "--max-length"},
+                                                        {"option chunking", "--chunking"},
+                                                        {"option instruction", "--instruction"}}) {
+    const auto at = message.find(key);
+    if (at != std::string::npos) message.insert(at + key.size(), " (" + flag + ")");
+  }
+  return message;
+}
+
+void print_summary(const RerankArgs& a, const RerankedRun& r, double secs) {
+  const RerankCost& cost = r.cost;
+  std::fprintf(stderr,
+               "reranked %zu queries, %zu documents in %.1f s (%.1f docs/s) with %s: %llu model calls, "
+               "%llu forward passes, %llu prompt tokens, %llu cached tokens, %llu generated tokens, "
+               "%llu repaired answers, %.3g GFLOP estimated\n",
+               r.queries, r.documents, secs, secs > 0 ? r.documents / secs : 0.0, a.strategy.c_str(),
+               static_cast<unsigned long long>(cost.model_calls),
+               static_cast<unsigned long long>(cost.forward_passes),
+               static_cast<unsigned long long>(cost.prompt_tokens),
+               static_cast<unsigned long long>(cost.cached_tokens),
+               static_cast<unsigned long long>(cost.generated_tokens),
+               static_cast<unsigned long long>(cost.repaired_answers), cost.flops / 1e9);
+}
+
+int run_rerank(const RerankArgs& a) {
+  const int sources = !a.run.empty() + !a.candidates.empty() + !a.first_stage.empty();
+  if (sources != 1) throw Error("give exactly one of --run, --first-stage and --candidates");
+  if (a.depth == 0) throw Error("--depth must be at least 1");
+  if (a.candidates.empty() && (a.queries.empty() || a.corpus.empty()))
+    throw Error(std::string(a.run.empty() ? "--first-stage" : "--run") + " needs --queries and --corpus");
+  FirstStageOptions first_options{a.index, key_values(a.first_stage_params, "--first-stage-param")};
+  // Every option is checked before any input is read or the model is loaded.
+  if (!a.first_stage.empty()) check_first_stage(a.first_stage, first_options);
+  RerankerBuilder build;
+  try {
+    build = prepare_reranker(a.strategy, reranker_options(a));
+  } catch (const Error& e) {
+    throw Error(with_flag_names(e.what()));
+  }
+  std::vector<RerankJob> jobs;
+  if (!a.candidates.empty()) {
+    jobs = jobs_from_candidates_file(a.candidates, a.depth);
+  } else {
+    const Run run =
+        a.run.empty() ? retrieve_all(*make_first_stage(a.first_stage, first_options), read_queries(a.queries),
+                                     a.hits, static_cast<unsigned>(std::max(a.threads, 0)), a.tag)
+                      : read_run(a.run);
+    jobs = jobs_from_run(run, a.queries, a.corpus, a.depth, a.run.empty() ? a.first_stage : a.run);
+  }
+  const auto reranker = build();
+
+  std::size_t total = 0;
+  for (const auto& j : jobs) total += j.head.candidates.size();
+  Progress progress(total);
+  RerankRunOptions options;
+  options.query_batch = a.query_batch;
+  options.tag = a.tag;
+  options.progress = [&progress](std::size_t done, std::size_t) { progress.update(done); };
+  const RerankedRun result = rerank_jobs(*reranker, jobs, options);
+  progress.finish();
+  write_run(a.output, result.run);
+  print_summary(a, result, progress.seconds());
+  return 0;
+}
+
 std::function<int()> setup_rerank(CLI::App& app) {
   auto a = std::make_shared<RerankArgs>();
   app.add_option("--model", a->model, "GGUF reranker: a cross-encoder or a decoder LM")->required();
   app.add_option("--queries", a->queries,
                  "Queries: BEIR queries.jsonl, TREC topics or \"qid<TAB>text\" (with --run)");
   app.add_option("--corpus", a->corpus, "Documents: BEIR corpus.jsonl or TREC SGML (with --run)");
-  auto* run = app.add_option("--run", a->run, "First-stage TREC run to rerank");
-  auto* cands =
-      app.add_option("--candidates", a->candidates, "Candidates JSONL (query and documents per line)");
-  run->excludes(cands);
+  app.add_option("--run", a->run, "First-stage TREC run to rerank");
+  app.add_option("--first-stage", a->first_stage,
+                 "Retrieve first: bm25, bm25+rm3, run:FILE, rrf(SPEC,...), interpolate(SPEC,...)");
+  app.add_option("--index", a->index, "Index directory for bm25 and bm25+rm3 (from rerank index)");
+  app.add_option("--hits", a->hits, "With --first-stage: documents retrieved per query (default 1000)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--first-stage-param", a->first_stage_params,
+                 "First-stage option KEY=VALUE, e.g. k1=1.2 (repeatable; see docs/first-stage.md)");
+  app.add_option("--candidates", a->candidates, "Candidates JSONL (query and documents per line)");
   app.add_option("--output", a->output, "Reranked TREC run to write")->required();
   app.add_option("--depth", a->depth, "Rerank each query's top N candidates (default 100)");
   app.add_option("--max-length", a->max_length,
@@ -146,66 +193,7 @@ std::function<int()> setup_rerank(CLI::App& app) {
   app.add_option("--tag", a->tag, "Run tag of the output (default rerank)");
   app.add_option("--query-batch", a->query_batch, "Queries handed to the reranker at once (default 16)")
       ->check(CLI::PositiveNumber);
-  return [a] {
-    if (a->run.empty() == a->candidates.empty()) throw Error("give exactly one of --run and --candidates");
-    if (a->depth == 0) throw Error("--depth must be at least 1");
-    RerankerOptions options;
-    options.model_path = a->model;
-    options.threads = a->threads;
-    for (const auto& p : a->params) {
-      const auto eq = p.find('=');
-      if (eq == std::string::npos || eq == 0) throw Error("--param expects KEY=VALUE, got '" + p + "'");
-      options.params[p.substr(0, eq)] = p.substr(eq + 1);
-    }
-    if (a->max_length > 0) options.params["max_length"] = std::to_string(a->max_length);
-    if (!a->chunking.empty()) options.params["chunking"] = a->chunking;
-    if (!a->instruction.empty()) options.params["instruction"] = a->instruction;
-    auto reranker = make_reranker(a->strategy, options);
-    const std::vector<Job> jobs = a->run.empty() ? jobs_from_candidates(*a) : jobs_from_run(*a);
-
-    std::size_t total = 0, done = 0;
-    for (const auto& j : jobs) total += j.head.candidates.size();
-    Progress progress(total);
-    Run out;
-    out.tag = a->tag;
-    RerankCost cost;
-    // Queries go to the reranker in groups so strategies can batch model calls across queries
-    // (scores do not depend on batch-mates, so the group size never changes the output).
-    for (std::size_t first = 0; first < jobs.size(); first += a->query_batch) {
-      const std::size_t last = std::min(jobs.size(), first + a->query_batch);
-      std::vector<CandidateList> group;
-      for (std::size_t j = first; j < last; ++j) group.push_back(jobs[j].head);
-      std::vector<RerankResult> results = reranker->rerank(group);
-      for (std::size_t j = first; j < last; ++j) {
-        const Job& job = jobs[j];
-        RerankResult& result = results[j - first];
-        cost += result.cost;
-        done += job.head.candidates.size();
-        auto& ranking = out.by_query[job.head.query.id];
-        ranking = std::move(result.ranking);
-        // Below the depth: original order, scores strictly under the reranked ones.
-        double floor = ranking.empty() ? 0.0 : ranking.back().score;
-        for (const auto& d : job.tail) ranking.push_back({d.doc_id, floor -= 1.0});
-        if (ranking.empty()) out.by_query.erase(job.head.query.id);
-      }
-      progress.update(done);
-    }
-    progress.finish();
-    write_run(a->output, out);
-    const double secs = progress.seconds();
-    std::fprintf(stderr,
-                 "reranked %zu queries, %zu documents in %.1f s (%.1f docs/s) with %s: %llu model calls, "
-                 "%llu forward passes, %llu prompt tokens, %llu cached tokens, %llu generated tokens, "
-                 "%llu repaired answers, %.3g GFLOP estimated\n",
-                 jobs.size(), total, secs, secs > 0 ? total / secs : 0.0, a->strategy.c_str(),
-                 static_cast<unsigned long long>(cost.model_calls),
-                 static_cast<unsigned long long>(cost.forward_passes),
-                 static_cast<unsigned long long>(cost.prompt_tokens),
-                 static_cast<unsigned long long>(cost.cached_tokens),
-                 static_cast<unsigned long long>(cost.generated_tokens),
-                 static_cast<unsigned long long>(cost.repaired_answers), cost.flops / 1e9);
-    return 0;
-  };
+  return [a] { return run_rerank(*a); };
 }
 
 const CommandRegistration registration("rerank", "Rerank a run's top candidates with a neural model (GGUF)",

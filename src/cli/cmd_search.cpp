@@ -1,29 +1,29 @@
-// `rerank search --index DIR --queries FILE --output RUN [--hits 1000] [--k1 0.9] [--b 0.4]
-//  [--fields title=1.0,text=1.0] [--rm3] [--remove-query] [--threads N]`
+// `rerank search --index DIR --queries FILE --output RUN [--first-stage SPEC] [--hits 1000] [--k1 0.9]
+//  [--b 0.4] [--fields title=1.0,text=1.0] [--rm3] [--remove-query] [--threads N]`: any first stage of
+// the registry (first_stage.h) over every query, into a TREC run.
 #include <chrono>
 #include <cstdio>
+#include <map>
+#include <tuple>
 
 #include "cli/command.h"
 #include "rerank/error.h"
+#include "rerank/first_stage.h"
 #include "rerank/io.h"
-#include "rerank/search.h"
 
 namespace rerank::cli {
 
 namespace {
 
 struct SearchArgs {
+  std::string first_stage = "bm25";
   std::string index;
   std::string queries;
   std::string output;
   std::size_t hits = 1000;
-  float k1 = 0.9f;
-  float b = 0.4f;
-  std::string fields;
+  // Option values as typed, handed to the first stage as its params (it parses and checks them).
+  std::map<std::string, std::string> params;
   bool rm3 = false;
-  int fb_terms = 10;
-  int fb_docs = 10;
-  float original_query_weight = 0.5f;
   bool remove_query = false;
   unsigned threads = 0;
   std::string tag = "rerank";
@@ -32,22 +32,29 @@ struct SearchArgs {
 
 std::function<int()> setup_search(CLI::App& app) {
   auto args = std::make_shared<SearchArgs>();
-  app.add_option("--index", args->index, "Index directory (from rerank index)")->required();
+  app.add_option("--index", args->index, "Index directory (from rerank index) for bm25 and bm25+rm3");
   app.add_option("--queries", args->queries, "Queries: BEIR queries.jsonl, TREC topics or qid<TAB>text")
       ->required();
   app.add_option("--output", args->output, "TREC run file to write")->required();
+  app.add_option("--first-stage", args->first_stage,
+                 "bm25 (default), bm25+rm3, run:FILE, rrf(SPEC,...), interpolate(SPEC,...)");
   app.add_option("--hits", args->hits, "Documents per query (default 1000)")->check(CLI::PositiveNumber);
-  app.add_option("--k1", args->k1, "BM25 k1 (default 0.9)")->check(CLI::NonNegativeNumber);
-  app.add_option("--b", args->b, "BM25 b (default 0.4)")->check(CLI::Range(0.0, 1.0));
-  app.add_option("--fields", args->fields,
-                 "Fields and weights, e.g. title=1.0,text=1.0 (default: every field of the index, weight 1)");
-  app.add_flag("--rm3", args->rm3, "RM3 pseudo-relevance feedback (Anserini's defaults)");
-  app.add_option("--fb-terms", args->fb_terms, "RM3 feedback terms (default 10)")->check(CLI::PositiveNumber);
-  app.add_option("--fb-docs", args->fb_docs, "RM3 feedback documents (default 10)")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--original-query-weight", args->original_query_weight,
-                 "RM3 original query weight (default 0.5)")
-      ->check(CLI::Range(0.0, 1.0));
+  // Each option below becomes the first stage's parameter of the same name.
+  const std::vector<std::tuple<const char*, const char*, const char*>> params = {
+      {"--k1", "k1", "BM25 k1 (default 0.9)"},
+      {"--b", "b", "BM25 b (default 0.4)"},
+      {"--fields", "fields", "Fields and weights, e.g. title=1.0,text=1.0 (default: every field, weight 1)"},
+      {"--fb-terms", "fb_terms", "RM3 feedback terms (default 10)"},
+      {"--fb-docs", "fb_docs", "RM3 feedback documents (default 10)"},
+      {"--original-query-weight", "original_query_weight", "RM3 original query weight (default 0.5)"},
+      {"--rrf-k", "rrf_k", "Fusion: RRF constant k (default 60)"},
+      {"--weights", "weights", "Fusion: interpolation weights, one per first stage"},
+      {"--depth", "depth", "Fusion: documents of each list taking part (default 1000)"},
+  };
+  for (const auto& [flag, key, help] : params)
+    app.add_option_function<std::string>(
+        flag, [args, key = std::string(key)](const std::string& v) { args->params[key] = v; }, help);
+  app.add_flag("--rm3", args->rm3, "RM3 pseudo-relevance feedback (the same as --first-stage bm25+rm3)");
   app.add_flag("--remove-query", args->remove_query,
                "Drop a hit whose id equals the query id (as Pyserini for BEIR)");
   app.add_option("--threads", args->threads, "Search threads (default: all cores)");
@@ -55,32 +62,34 @@ std::function<int()> setup_search(CLI::App& app) {
   app.add_flag("--quiet", args->quiet, "No summary on stderr");
   return [args] {
     const auto start = std::chrono::steady_clock::now();
-    SearchOptions options;
-    options.k1 = args->k1;
-    options.b = args->b;
-    if (!args->fields.empty()) options.fields = parse_field_weights(args->fields);
-    options.rm3 = args->rm3;
-    options.rm3_options = {args->fb_terms, args->fb_docs, args->original_query_weight};
-    options.remove_query = args->remove_query;
-    const auto index = Index::open(args->index);
+    FirstStageOptions options{args->index, args->params};
+    if (args->remove_query) options.params["remove_query"] = "on";
+    std::string spec = args->first_stage;
+    if (args->rm3) {
+      if (spec != "bm25" && spec != "bm25+rm3") throw Error("--rm3 applies to --first-stage bm25");
+      spec = "bm25+rm3";
+    }
+    check_first_stage(spec, options);
+    const auto first_stage = make_first_stage(spec, options);
     const std::vector<Query> queries = read_queries(args->queries);
     const auto loaded = std::chrono::steady_clock::now();
-    const Run run = search_all(index, options, queries, args->hits, args->threads, args->tag);
+    const Run run = retrieve_all(*first_stage, queries, args->hits, args->threads, args->tag);
     const auto searched = std::chrono::steady_clock::now();
     write_run(args->output, run);
     if (!args->quiet) {
       const double seconds = std::chrono::duration<double>(searched - loaded).count();
-      std::fprintf(stderr, "rerank search: %zu queries in %.3f s (%.0f queries/s), index load %.3f s -> %s\n",
-                   queries.size(), seconds, seconds > 0 ? static_cast<double>(queries.size()) / seconds : 0.0,
+      std::fprintf(stderr,
+                   "rerank search: %s, %zu queries in %.3f s (%.0f queries/s), index load %.3f s -> %s\n",
+                   first_stage->name().c_str(), queries.size(), seconds,
+                   seconds > 0 ? static_cast<double>(queries.size()) / seconds : 0.0,
                    std::chrono::duration<double>(loaded - start).count(), args->output.c_str());
     }
     return 0;
   };
 }
 
-const CommandRegistration registration("search",
-                                       "Retrieve with BM25 (optionally RM3) from an index into a TREC run",
-                                       setup_search);
+const CommandRegistration registration(
+    "search", "Retrieve with a first stage (BM25, RM3, a run, fusion) into a TREC run", setup_search);
 
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include "rerank/bm25.h"
 #include "rerank/error.h"
 #include "rerank/search.h"
+#include "util/options.h"
 
 namespace rerank {
 
@@ -132,7 +133,7 @@ std::uint32_t feedback_field(const Index& index) {
 }
 
 Bm25Retriever::Bm25Retriever(std::shared_ptr<const Index> index, SearchOptions options)
-    : engine_(std::move(index), options.k1, options.b), options_(std::move(options)) {
+    : index_(index), engine_(std::move(index), options.k1, options.b), options_(std::move(options)) {
   fields_ = options_.fields.empty() ? engine_.default_fields() : options_.fields;
   for (const auto& fw : fields_)
     if (engine_.index().field_index(fw.field) < 0) {
@@ -145,6 +146,10 @@ Bm25Retriever::Bm25Retriever(std::shared_ptr<const Index> index, SearchOptions o
 }
 
 std::string Bm25Retriever::name() const { return options_.rm3 ? "bm25+rm3" : "bm25"; }
+
+std::unique_ptr<FirstStage> Bm25Retriever::fork() const {
+  return std::make_unique<Bm25Retriever>(index_, options_);
+}
 
 std::vector<Hit> Bm25Retriever::retrieve_hits(const Query& query, std::size_t k) {
   const std::size_t wanted = options_.remove_query ? k + 1 : k;
@@ -171,6 +176,29 @@ std::vector<ScoredDoc> Bm25Retriever::retrieve(const Query& query, std::size_t k
   for (const Hit& h : retrieve_hits(query, k))
     out.push_back({std::string(engine_.index().doc_id(h.doc)), h.score});
   return out;
+}
+
+std::vector<std::string> search_option_keys(bool rm3) {
+  std::vector<std::string> keys = {"k1", "b", "fields", "remove_query"};
+  if (rm3) keys.insert(keys.end(), {"fb_terms", "fb_docs", "original_query_weight"});
+  return keys;
+}
+
+SearchOptions search_options_from(const std::map<std::string, std::string>& params, bool rm3) {
+  OptionReader reader(rm3 ? "bm25+rm3" : "bm25", params);
+  SearchOptions o;
+  o.k1 = reader.real_float("k1", o.k1, 0, 1e6);
+  o.b = reader.real_float("b", o.b, 0, 1);
+  if (reader.has("fields")) o.fields = parse_field_weights(reader.text("fields", ""));
+  o.remove_query = reader.on_off("remove_query", o.remove_query);
+  o.rm3 = rm3;
+  if (rm3) {
+    o.rm3_options.fb_terms = reader.integer("fb_terms", o.rm3_options.fb_terms, 1, 1 << 20);
+    o.rm3_options.fb_docs = reader.integer("fb_docs", o.rm3_options.fb_docs, 1, 1 << 20);
+    o.rm3_options.original_query_weight =
+        reader.real_float("original_query_weight", o.rm3_options.original_query_weight, 0, 1);
+  }
+  return o;
 }
 
 }  // namespace rerank

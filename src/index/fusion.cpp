@@ -104,4 +104,10 @@ std::vector<ScoredDoc> FusionRetriever::retrieve(const Query& query, std::size_t
   return fuse_lists(lists, options);
 }
 
+std::unique_ptr<FirstStage> FusionRetriever::fork() const {
+  std::vector<std::unique_ptr<FirstStage>> stages;
+  for (const auto& stage : stages_) stages.push_back(stage->fork());
+  return std::make_unique<FusionRetriever>(std::move(stages), options_);
+}
+
 }  // namespace rerank

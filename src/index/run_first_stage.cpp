@@ -6,12 +6,13 @@
 
 namespace rerank {
 
-RunRetriever::RunRetriever(Run run, std::string name) : run_(std::move(run)), name_(std::move(name)) {
-  for (auto& [qid, list] : run_.by_query)
+RunRetriever::RunRetriever(Run run, std::string name) : name_(std::move(name)) {
+  for (auto& [qid, list] : run.by_query)
     std::stable_sort(list.begin(), list.end(), [](const ScoredDoc& a, const ScoredDoc& b) {
       if (a.score != b.score) return a.score > b.score;
       return a.doc_id < b.doc_id;
     });
+  run_ = std::make_shared<const Run>(std::move(run));
 }
 
 std::unique_ptr<RunRetriever> RunRetriever::from_file(const std::string& path) {
@@ -19,10 +20,14 @@ std::unique_ptr<RunRetriever> RunRetriever::from_file(const std::string& path) {
 }
 
 std::vector<ScoredDoc> RunRetriever::retrieve(const Query& query, std::size_t k) {
-  const auto it = run_.by_query.find(query.id);
-  if (it == run_.by_query.end()) return {};
+  const auto it = run_->by_query.find(query.id);
+  if (it == run_->by_query.end()) return {};
   const auto& list = it->second;
   return {list.begin(), list.begin() + static_cast<std::ptrdiff_t>(std::min(k, list.size()))};
+}
+
+std::unique_ptr<FirstStage> RunRetriever::fork() const {
+  return std::unique_ptr<RunRetriever>(new RunRetriever(run_, name_));
 }
 
 }  // namespace rerank

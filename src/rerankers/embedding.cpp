@@ -88,19 +88,33 @@ class EmbeddingReranker : public Reranker {
   std::size_t passage_tokens_;
 };
 
-}  // namespace
+struct EmbeddingOptions {
+  std::string instruction;
+  std::size_t passage_tokens = 512;
+  PromptChoice prompt;
+};
 
-std::unique_ptr<Reranker> make_embedding(std::shared_ptr<LlmBackend> backend,
-                                         const RerankerOptions& options) {
-  StrategyParams params("embedding", options.params);
-  const std::string instruction = params.text("instruction", kDefaultRetrievalInstruction);
-  const int passage_tokens = params.integer("passage_tokens", 512, 1, 1 << 20);
-  // Instruction-aware decoders (Qwen3-Embedding) get the instruct prompt; encoders embed the query as is.
-  const PromptTemplate tmpl =
-      template_from_params(params, backend->is_encoder() ? "plain-query" : "embedding-query", false);
-  params.finish();
-  return std::make_unique<EmbeddingReranker>(std::move(backend), tmpl, instruction,
-                                             static_cast<std::size_t>(passage_tokens));
+// Instruction-aware decoders (Qwen3-Embedding) get the instruct prompt; encoders embed the query as is.
+const char* default_query_template(bool encoder) { return encoder ? "plain-query" : "embedding-query"; }
+
+EmbeddingOptions parse_embedding(OptionReader& params) {
+  EmbeddingOptions o;
+  o.instruction = params.text("instruction", kDefaultRetrievalInstruction);
+  o.passage_tokens = static_cast<std::size_t>(params.integer("passage_tokens", 512, 1, 1 << 20));
+  o.prompt = read_prompt_choice(params);
+  for (bool encoder : {false, true})
+    resolve_prompt(o.prompt, default_query_template(encoder), "embedding", false);
+  return o;
 }
 
+std::unique_ptr<Reranker> build_embedding(std::shared_ptr<LlmBackend> backend, const EmbeddingOptions& o) {
+  PromptTemplate tmpl =
+      resolve_prompt(o.prompt, default_query_template(backend->is_encoder()), "embedding", false);
+  return std::make_unique<EmbeddingReranker>(std::move(backend), std::move(tmpl), o.instruction,
+                                             o.passage_tokens);
+}
+
+const LlmStrategyRegistration<EmbeddingOptions> kEmbedding("embedding", parse_embedding, build_embedding);
+
+}  // namespace
 }  // namespace rerank::llm

@@ -3,10 +3,14 @@
 #include "rerankers/llm_strategy.h"
 
 namespace rerank::llm {
+namespace {
 
-std::unique_ptr<Reranker> make_insertrank(std::shared_ptr<LlmBackend> backend,
-                                          const RerankerOptions& options) {
-  return make_generated_listwise("insertrank", "insertrank", std::move(backend), options);
+GeneratedListwiseOptions parse_insertrank(OptionReader& params) {
+  return parse_generated_listwise(params, "insertrank");
 }
 
+const LlmStrategyRegistration<GeneratedListwiseOptions> kInsertRank("insertrank", parse_insertrank,
+                                                                    build_generated_listwise);
+
+}  // namespace
 }  // namespace rerank::llm

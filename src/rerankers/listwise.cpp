@@ -16,27 +16,28 @@ int generation_budget(std::size_t m) { return static_cast<int>(6 * m + 8); }
 
 }  // namespace
 
-std::unique_ptr<Reranker> make_generated_listwise(const std::string& strategy,
-                                                  const std::string& default_template,
-                                                  std::shared_ptr<LlmBackend> backend,
-                                                  const RerankerOptions& options) {
-  StrategyParams params(strategy, options.params);
+GeneratedListwiseOptions parse_generated_listwise(OptionReader& params, const std::string& default_template) {
+  GeneratedListwiseOptions o;
+  o.strategy = params.owner();
   const int window = params.integer("window", 20, 2, 100);
-  const int stride = params.integer("stride", 10, 1, window);
-  const int passes = params.integer("passes", 1, 1, 100);
-  const int passage_tokens = params.integer("passage_tokens", 300, 1, 1 << 20);
-  // off: free generation, as RankGPT/RankZephyr decode; answers that are not permutations are then
-  // repaired (and counted in RerankCost::repaired_answers).
-  const bool constrained = params.choice("constrained", "on", {"on", "off"}) == "on";
-  const PromptTemplate tmpl = template_from_params(params, default_template, true);
-  params.finish();
+  o.window = static_cast<std::size_t>(window);
+  o.stride = static_cast<std::size_t>(params.integer("stride", 10, 1, window));
+  o.passes = params.integer("passes", 1, 1, 100);
+  o.passage_tokens = static_cast<std::size_t>(params.integer("passage_tokens", 300, 1, 1 << 20));
+  o.constrained = params.on_off("constrained", true);
+  o.prompt = template_from_params(params, default_template, true);
+  return o;
+}
 
-  Algorithm algorithm = [=](Judge& judge, std::size_t n) {
-    return sliding_windows(judge, n, static_cast<std::size_t>(window), static_cast<std::size_t>(stride),
-                           passes);
+std::unique_ptr<Reranker> build_generated_listwise(std::shared_ptr<LlmBackend> backend,
+                                                   const GeneratedListwiseOptions& o) {
+  const PromptTemplate& tmpl = o.prompt;
+  const bool constrained = o.constrained;
+  Algorithm algorithm = [o](Asker& asker, std::size_t n) {
+    return sliding_windows(asker, n, o.window, o.stride, o.passes);
   };
   AnswererFactory answerer = [=](const std::vector<CandidateList>& batch) -> Answerer {
-    auto texts = std::make_shared<PassageTexts>(*backend, batch, static_cast<std::size_t>(passage_tokens));
+    auto texts = std::make_shared<PassageTexts>(*backend, batch, o.passage_tokens);
     return [backend, tmpl, texts, constrained, &batch](const std::vector<Question>& questions) {
       std::vector<GenerationRequest> requests;
       requests.reserve(questions.size());
@@ -71,11 +72,15 @@ std::unique_ptr<Reranker> make_generated_listwise(const std::string& strategy,
       return answers;
     };
   };
-  return std::make_unique<RoundReranker>(strategy, std::move(algorithm), std::move(answerer));
+  return std::make_unique<RoundReranker>(o.strategy, std::move(algorithm), std::move(answerer));
 }
 
-std::unique_ptr<Reranker> make_listwise(std::shared_ptr<LlmBackend> backend, const RerankerOptions& options) {
-  return make_generated_listwise("listwise", "rankzephyr", std::move(backend), options);
+namespace {
+GeneratedListwiseOptions parse_listwise(OptionReader& params) {
+  return parse_generated_listwise(params, "rankzephyr");
 }
+const LlmStrategyRegistration<GeneratedListwiseOptions> kListwise("listwise", parse_listwise,
+                                                                  build_generated_listwise);
+}  // namespace
 
 }  // namespace rerank::llm

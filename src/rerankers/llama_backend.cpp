@@ -1,9 +1,9 @@
 // The LLM backend on the llama.cpp runtime of src/model (LanguageModel): label logits through the
 // runtime's batched next-token logits with shared-prefix KV reuse, generation of all requests at
-// once (shared decoding passes) under their grammar or constraint. Installed as the backend opener
-// when this file is linked.
+// once (shared decoding passes) under their grammar or constraint.
+#include "rerankers/llama_backend.h"
+
 #include <algorithm>
-#include <charconv>
 #include <map>
 
 #include "rerank/embedding_model.h"
@@ -15,29 +15,19 @@
 namespace rerank {
 namespace {
 
-int int_param(const RerankerOptions& o, const std::string& key, int fallback) {
-  auto it = o.params.find(key);
-  if (it == o.params.end()) return fallback;
-  int v = 0;
-  auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
-  if (ec != std::errc() || end != it->second.data() + it->second.size() || v < 1)
-    throw Error("option " + key + " must be a positive integer, got '" + it->second + "'");
-  return v;
-}
-
 class LlamaBackend : public LlmBackend {
  public:
-  explicit LlamaBackend(const RerankerOptions& options) : model_(Model::load(options.model_path)) {
+  LlamaBackend(const std::string& model_path, int threads, const llm::LlmRuntimeOptions& runtime)
+      : model_(Model::load(model_path)) {
     // Encoders without a head (all-MiniLM, bge) serve the embedding strategies only.
     if (model_->info().kind == ModelKind::CrossEncoder)
-      throw Error(options.model_path +
+      throw Error(model_path +
                   ": a cross-encoder scores pairs; use the pointwise strategy (LLM strategies need a decoder "
                   "language model, embedding strategies an embedding model)");
     RuntimeOptions ro;
-    ro.threads = options.threads;
-    // A listwise window of 20 passages of 300 tokens plus instructions needs about 6.5k tokens.
-    ro.context_tokens = int_param(options, "context_tokens", 8192);
-    ro.batch_tokens = int_param(options, "batch_tokens", 1024);
+    ro.threads = threads;
+    ro.context_tokens = runtime.context_tokens;
+    ro.batch_tokens = runtime.batch_tokens;
     runtime_ = ro;
     if (model_->info().kind == ModelKind::DecoderLM) lm_ = std::make_unique<LanguageModel>(model_, ro);
   }
@@ -147,10 +137,22 @@ class LlamaBackend : public LlmBackend {
   std::unique_ptr<EmbeddingModel> embedder_;
 };
 
-const bool installed = [] {
-  set_llm_backend_opener([](const RerankerOptions& o) { return std::make_shared<LlamaBackend>(o); });
-  return true;
-}();
-
 }  // namespace
+
+namespace llm {
+
+LlmRuntimeOptions read_runtime_options(OptionReader& reader) {
+  LlmRuntimeOptions o;
+  o.context_tokens = reader.integer("context_tokens", o.context_tokens, 1, 1 << 20);
+  o.batch_tokens = reader.integer("batch_tokens", o.batch_tokens, 1, 1 << 20);
+  return o;
+}
+
+std::shared_ptr<LlmBackend> open_llama_backend(const std::string& model_path, int threads,
+                                               const LlmRuntimeOptions& runtime) {
+  if (model_path.empty()) throw Error("LLM reranking strategies need a model path");
+  return std::make_shared<LlamaBackend>(model_path, threads, runtime);
+}
+
+}  // namespace llm
 }  // namespace rerank

@@ -1,14 +1,12 @@
 #include "rerankers/llm_strategy.h"
 
+#include <map>
+#include <mutex>
+
 #include "rerank/error.h"
+#include "rerankers/llama_backend.h"
 
 namespace rerank::llm {
-
-std::string passage_text(const Candidate& c) {
-  if (c.title.empty()) return c.text;
-  if (c.text.empty()) return c.title;
-  return c.title + " " + c.text;
-}
 
 PassageTexts::PassageTexts(const LlmBackend& backend, const std::vector<CandidateList>& batch,
                            std::size_t max_tokens) {
@@ -16,7 +14,7 @@ PassageTexts::PassageTexts(const LlmBackend& backend, const std::vector<Candidat
   for (std::size_t q = 0; q < batch.size(); ++q) {
     texts_[q].reserve(batch[q].candidates.size());
     for (const auto& c : batch[q].candidates)
-      texts_[q].push_back(backend.truncate(passage_text(c), max_tokens));
+      texts_[q].push_back(backend.truncate(document_text(c.title, c.text), max_tokens));
   }
 }
 
@@ -65,13 +63,55 @@ std::function<std::string(const Question&)> lettered_prompt(std::shared_ptr<LlmB
   };
 }
 
-const std::vector<std::pair<std::string, StrategyFactory>>& llm_strategies() {
-  static const std::vector<std::pair<std::string, StrategyFactory>> all = {
-      {"listwise", make_listwise}, {"first", make_first},           {"pairwise", make_pairwise},
-      {"setwise", make_setwise},   {"insertrank", make_insertrank}, {"embedding", make_embedding},
-      {"e2rank", make_e2rank},
-  };
+namespace {
+std::mutex& strategies_mutex() {
+  static std::mutex m;
+  return m;
+}
+std::map<std::string, LlmStrategyFactory>& strategies() {
+  static std::map<std::string, LlmStrategyFactory> all;
   return all;
+}
+}  // namespace
+
+const std::vector<std::string>& runtime_option_keys() {
+  static const std::vector<std::string> keys = {"context_tokens", "batch_tokens"};
+  return keys;
+}
+
+void register_llm_strategy(const std::string& name, LlmStrategyFactory factory) {
+  {
+    std::lock_guard lock(strategies_mutex());
+    strategies()[name] = factory;
+  }
+  register_reranker(name, [name, factory](const RerankerOptions& options) -> RerankerBuilder {
+    OptionReader reader(name, options.params);
+    const LlmRuntimeOptions runtime = read_runtime_options(reader);
+    LlmStrategyBuilder build = factory(options);  // the strategy's own options, checked
+    return [build, runtime, path = options.model_path, threads = options.threads] {
+      return build(open_llama_backend(path, threads, runtime));
+    };
+  });
+}
+
+std::unique_ptr<Reranker> make_llm_strategy(const std::string& name, std::shared_ptr<LlmBackend> backend,
+                                            const RerankerOptions& options) {
+  LlmStrategyFactory factory;
+  {
+    std::lock_guard lock(strategies_mutex());
+    auto it = strategies().find(name);
+    if (it == strategies().end()) throw Error("unknown LLM strategy '" + name + "'");
+    factory = it->second;
+  }
+  OptionReader reader(name, options.params);
+  read_runtime_options(reader);
+  return factory(options)(std::move(backend));
+}
+
+StrategyFactory llm_strategy(const std::string& name) {
+  return [name](std::shared_ptr<LlmBackend> backend, const RerankerOptions& options) {
+    return make_llm_strategy(name, std::move(backend), options);
+  };
 }
 
 }  // namespace rerank::llm

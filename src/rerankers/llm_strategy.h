@@ -1,6 +1,5 @@
 // Pieces shared by the LLM strategies: the passage text a prompt shows, the reranker that drives an
-// algorithm through the round scheduler, and the factories of every strategy (the registry entries
-// call these with the backend opened from the options; tests call them with a test double).
+// algorithm through the round scheduler, and the registration every strategy uses.
 #pragma once
 #include <functional>
 #include <memory>
@@ -8,14 +7,12 @@
 #include <vector>
 
 #include "rerank/llm_backend.h"
-#include "rerankers/prompts.h"
 #include "rerank/reranker.h"
+#include "rerankers/prompts.h"
 #include "rerankers/round_scheduler.h"
+#include "util/options.h"
 
 namespace rerank::llm {
-
-// What a prompt shows of a candidate: "title text", or the text alone.
-std::string passage_text(const Candidate& c);
 
 // Every candidate's passage text of a batch, truncated to the strategy's token budget once.
 class PassageTexts {
@@ -59,11 +56,21 @@ Answerer label_answerer(std::shared_ptr<LlmBackend> backend,
                         std::function<std::vector<std::string>(std::size_t)> labels_of);
 
 // Listwise reranking by generation over sliding windows (listwise and InsertRank differ only in
-// their prompt).
-std::unique_ptr<Reranker> make_generated_listwise(const std::string& strategy,
-                                                  const std::string& default_template,
-                                                  std::shared_ptr<LlmBackend> backend,
-                                                  const RerankerOptions& options);
+// their prompt): the options, read with the strategy's default template, and the builder.
+struct GeneratedListwiseOptions {
+  std::string strategy;
+  std::size_t window = 20;
+  std::size_t stride = 10;
+  int passes = 1;
+  std::size_t passage_tokens = 300;
+  // off: free generation, as RankGPT/RankZephyr decode; answers that are not permutations are then
+  // repaired (and counted in RerankCost::repaired_answers).
+  bool constrained = true;
+  PromptTemplate prompt;
+};
+GeneratedListwiseOptions parse_generated_listwise(OptionReader& params, const std::string& default_template);
+std::unique_ptr<Reranker> build_generated_listwise(std::shared_ptr<LlmBackend> backend,
+                                                   const GeneratedListwiseOptions& options);
 
 // The prompt of a question whose passages are labelled A, B, C, ... (FIRST, PRP, setwise).
 std::function<std::string(const Question&)> lettered_prompt(std::shared_ptr<LlmBackend> backend,
@@ -77,19 +84,44 @@ std::vector<RerankResult> rank_by_cosine(LlmBackend& backend, const std::vector<
                                          const std::vector<std::string>& query_texts,
                                          const PassageTexts& texts);
 
+// ---- Registration. Every LLM strategy is one file that parses its options into a typed struct and
+// builds its reranker on a backend, and one line that registers the pair:
+//   const LlmStrategyRegistration<SetwiseOptions> kSetwise("setwise", parse_setwise, build_setwise);
+// The registration puts the strategy in the reranker registry (reranker.h): its options are parsed
+// and checked before the model file is opened by llama.cpp's backend (llama_backend.h).
+
+// Builds a strategy on a backend (the registry passes llama.cpp's; tests pass doubles).
+using LlmStrategyBuilder = std::function<std::unique_ptr<Reranker>(std::shared_ptr<LlmBackend>)>;
+// Parses and checks a strategy's options (no model involved) and returns its builder.
+using LlmStrategyFactory = std::function<LlmStrategyBuilder(const RerankerOptions&)>;
+
+void register_llm_strategy(const std::string& name, LlmStrategyFactory factory);
+// The options every LLM strategy accepts for the runtime (context_tokens, batch_tokens).
+const std::vector<std::string>& runtime_option_keys();
+
+// Strategy `name` on `backend` (tests and benchmarks); options are checked as make_reranker does.
+std::unique_ptr<Reranker> make_llm_strategy(const std::string& name, std::shared_ptr<LlmBackend> backend,
+                                            const RerankerOptions& options);
+// The same as a function of (backend, options), for tables of strategies in tests.
 using StrategyFactory =
     std::function<std::unique_ptr<Reranker>(std::shared_ptr<LlmBackend>, const RerankerOptions&)>;
+StrategyFactory llm_strategy(const std::string& name);
 
-std::unique_ptr<Reranker> make_listwise(std::shared_ptr<LlmBackend> backend, const RerankerOptions& options);
-std::unique_ptr<Reranker> make_insertrank(std::shared_ptr<LlmBackend> backend,
-                                          const RerankerOptions& options);
-std::unique_ptr<Reranker> make_first(std::shared_ptr<LlmBackend> backend, const RerankerOptions& options);
-std::unique_ptr<Reranker> make_pairwise(std::shared_ptr<LlmBackend> backend, const RerankerOptions& options);
-std::unique_ptr<Reranker> make_setwise(std::shared_ptr<LlmBackend> backend, const RerankerOptions& options);
-std::unique_ptr<Reranker> make_embedding(std::shared_ptr<LlmBackend> backend, const RerankerOptions& options);
-std::unique_ptr<Reranker> make_e2rank(std::shared_ptr<LlmBackend> backend, const RerankerOptions& options);
-
-// The LLM strategies by registry name.
-const std::vector<std::pair<std::string, StrategyFactory>>& llm_strategies();
+template <class Options>
+struct LlmStrategyRegistration {
+  using Parse = Options (*)(OptionReader&);
+  using Build = std::unique_ptr<Reranker> (*)(std::shared_ptr<LlmBackend>, const Options&);
+  LlmStrategyRegistration(const std::string& name, Parse parse, Build build) {
+    register_llm_strategy(name, [name, parse, build](const RerankerOptions& o) -> LlmStrategyBuilder {
+      OptionReader reader(name, o.params);
+      reader.accept(runtime_option_keys());
+      Options options = parse(reader);
+      reader.finish();
+      return [options, build](std::shared_ptr<LlmBackend> backend) {
+        return build(std::move(backend), options);
+      };
+    });
+  }
+};
 
 }  // namespace rerank::llm

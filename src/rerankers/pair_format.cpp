@@ -41,12 +41,6 @@ const std::string& default_instruction() {
   return s;
 }
 
-std::string document_text(const std::string& title, const std::string& text) {
-  if (title.empty()) return text;
-  if (text.empty()) return title;
-  return title + " " + text;
-}
-
 PairFormat PairFormat::for_model(const Model& model, const std::string& user_template,
                                  const std::string& instruction, bool llama_server_encoding) {
   PairFormat f(model);

@@ -26,9 +26,6 @@ inline constexpr const char* kPointwiseUser =
 const std::string& qwen3_reranker_template();
 const std::string& default_instruction();
 
-// The text of a candidate as the model sees it: "title text" (BEIR convention) or just the text.
-std::string document_text(const std::string& title, const std::string& text);
-
 class PairFormat {
  public:
   // Cross-encoders use their metadata rerank template if they have one, else Hugging Face's pair

@@ -7,58 +7,93 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 #include "rerank/cross_encoder.h"
 #include "rerank/error.h"
 #include "rerank/language_model.h"
-#include "rerankers/pair_format.h"
 #include "rerank/reranker.h"
-#include "rerankers/strategy_params.h"
+#include "rerankers/pair_format.h"
+#include "util/options.h"
 
 namespace rerank {
 namespace {
 
 using pointwise::Chunking;
 using pointwise::PairFormat;
+using pointwise::parse_chunking;
+
+// The options, read and checked before the model loads. Limits that depend on the model (its trained
+// context) are checked when it is loaded.
+struct PointwiseOptions {
+  std::string prompt_template;  // empty: the model's own or Qwen3-Reranker's
+  std::string instruction;
+  bool llama_server_encoding = false;
+  int max_length = 0;  // 0: the model's trained context, at most 1024 (decoders) or 512
+  std::size_t overlap = 32;
+  Chunking chunking = Chunking::MaxP;
+  RuntimeOptions runtime;
+  bool reuse_prefix = true;
+  std::optional<std::string> yes, no;  // default: "yes"/"no", led by a space after plain prompts
+  bool decoder_options_given = false;  // prefix_reuse, yes or no: an error for cross-encoders
+};
+
+PointwiseOptions parse_pointwise(const RerankerOptions& options) {
+  OptionReader params("pointwise", options.params);
+  PointwiseOptions o;
+  o.prompt_template = params.text("template", "");
+  o.instruction = params.text("instruction", "");
+  o.llama_server_encoding = params.choice("encoding", "hf", {"hf", "llama-server"}) == "llama-server";
+  o.max_length = params.has("max_length") ? params.integer("max_length", 0, 8, 1 << 20) : 0;
+  o.overlap = static_cast<std::size_t>(params.integer("overlap", 32, 0, 1 << 20));
+  o.chunking = parse_chunking(params.choice("chunking", "maxp", {"maxp", "firstp", "sump"}));
+  o.runtime.threads = options.threads;
+  o.runtime.batch_tokens = params.integer("batch_tokens", 1024, 64, 1 << 20);
+  o.runtime.max_sequences = params.integer("max_sequences", 64, 1, 127);
+  o.runtime.flash_attention = params.on_off("flash_attention", true);
+  // exact: erf GELU as Hugging Face's BERT/XLM-R (src/model/exact_gelu.h); llama: llama.cpp's table.
+  o.runtime.exact_gelu = params.choice("gelu", "exact", {"exact", "llama"}) == "exact";
+  o.runtime.align_sequences = params.on_off("align", true);
+  // 0: one worker per thread, up to 8 (the runtime caps workers at the thread count); cross-encoders
+  // only (see RuntimeOptions::workers).
+  const int workers = params.integer("workers", 0, 0, 64);
+  o.runtime.workers = workers > 0 ? workers : 8;
+  o.decoder_options_given = params.has("prefix_reuse") || params.has("yes") || params.has("no");
+  o.reuse_prefix = params.on_off("prefix_reuse", true);
+  if (params.has("yes")) o.yes = params.text("yes", "");
+  if (params.has("no")) o.no = params.text("no", "");
+  params.accept({"yes", "no"});
+  params.finish();
+  if (options.model_path.empty()) throw Error("pointwise reranking needs a model path");
+  return o;
+}
 
 class PointwiseReranker final : public Reranker {
  public:
-  explicit PointwiseReranker(const RerankerOptions& options)
-      : model_(Model::load(require_model(options.model_path))),
-        format_(PairFormat::for_model(*model_, template_option(options), instruction_option(options),
-                                      encoding_option(options) == "llama-server")) {
-    llm::StrategyParams params("pointwise", options.params);
-    params.text("template", "");
-    params.text("instruction", "");
-    params.choice("encoding", "hf", {"hf", "llama-server"});
+  PointwiseReranker(const std::string& model_path, const PointwiseOptions& o)
+      : model_(Model::load(model_path)),
+        format_(PairFormat::for_model(*model_, o.prompt_template, o.instruction, o.llama_server_encoding)),
+        overlap_(o.overlap),
+        chunking_(o.chunking),
+        reuse_prefix_(o.reuse_prefix) {
     if (model_->info().kind == ModelKind::Embedding)
       throw Error(
-          options.model_path +
+          model_path +
           ": an embedding model without a classification head cannot score pairs; pointwise reranking "
-          "needs a cross-encoder or a decoder LM (for embeddings use --strategy embedding)");
+          "needs a cross-encoder or a decoder LM (for embeddings use the embedding strategy)");
     const bool decoder = model_->info().kind == ModelKind::DecoderLM;
     const int trained = model_->info().n_ctx_train > 0 ? model_->info().n_ctx_train : 512;
-    max_length_ = static_cast<std::size_t>(
-        params.integer("max_length", std::min(trained, decoder ? 1024 : 512), 8, std::max(trained, 8)));
-    overlap_ = static_cast<std::size_t>(params.integer("overlap", 32, 0, 1 << 20));
-    chunking_ = pointwise::parse_chunking(params.choice("chunking", "maxp", {"maxp", "firstp", "sump"}));
-    RuntimeOptions runtime;
-    runtime.threads = options.threads;
-    runtime.batch_tokens = params.integer("batch_tokens", 1024, 64, 1 << 20);
-    runtime.max_sequences = params.integer("max_sequences", 64, 1, 127);
-    runtime.flash_attention = params.choice("flash_attention", "on", {"on", "off"}) == "on";
-    // exact: erf GELU as Hugging Face's BERT/XLM-R (src/model/exact_gelu.h); llama: llama.cpp's table.
-    runtime.exact_gelu = params.choice("gelu", "exact", {"exact", "llama"}) == "exact";
-    runtime.align_sequences = params.choice("align", "on", {"on", "off"}) == "on";
-    // 0: one worker per thread, up to 8 (the runtime caps workers at the thread count); cross-encoders
-    // only (see RuntimeOptions::workers).
-    const int workers = params.integer("workers", 0, 0, 64);
-    runtime.workers = workers > 0 ? workers : 8;
+    if (o.max_length > std::max(trained, 8))
+      throw Error("pointwise: option max_length must be between 8 and " +
+                  std::to_string(std::max(trained, 8)) + " for this model, got " +
+                  std::to_string(o.max_length));
+    max_length_ =
+        static_cast<std::size_t>(o.max_length > 0 ? o.max_length : std::min(trained, decoder ? 1024 : 512));
+    RuntimeOptions runtime = o.runtime;
     if (decoder) {
-      reuse_prefix_ = params.choice("prefix_reuse", "on", {"on", "off"}) == "on";
       // After a plain prompt's "Answer:" the answer is a word with its leading space.
       const std::string space = model_->plain_prompts() ? " " : "";
-      const std::string yes = params.text("yes", space + "yes"), no = params.text("no", space + "no");
+      const std::string yes = o.yes.value_or(space + "yes"), no = o.no.value_or(space + "no");
       answer_tokens_ = {model_->tokenizer().single_token(yes), model_->tokenizer().single_token(no)};
       if (answer_tokens_[0] < 0 || answer_tokens_[1] < 0)
         throw Error("pointwise: the answers '" + yes + "' and '" + no +
@@ -66,11 +101,13 @@ class PointwiseReranker final : public Reranker {
       runtime.context_tokens = static_cast<int>(max_length_);
       lm_ = std::make_unique<LanguageModel>(model_, runtime);
     } else {
+      if (o.decoder_options_given)
+        throw Error("pointwise: options prefix_reuse, yes and no apply to decoder models; " + model_path +
+                    " is a cross-encoder");
       runtime.batch_tokens = std::max(runtime.batch_tokens, static_cast<int>(max_length_));
       encoder_ = std::make_unique<CrossEncoder>(model_, runtime);
       max_length_ = std::min(max_length_, static_cast<std::size_t>(encoder_->max_sequence_tokens()));
     }
-    params.finish();
   }
 
   std::string name() const override { return "pointwise"; }
@@ -83,23 +120,6 @@ class PointwiseReranker final : public Reranker {
   }
 
  private:
-  static const std::string& require_model(const std::string& path) {
-    if (path.empty()) throw Error("pointwise reranking needs a model (--model FILE.gguf)");
-    return path;
-  }
-  static std::string template_option(const RerankerOptions& o) {
-    auto it = o.params.find("template");
-    return it == o.params.end() ? "" : llm::option_text(it->second);
-  }
-  static std::string encoding_option(const RerankerOptions& o) {
-    auto it = o.params.find("encoding");
-    return it == o.params.end() ? "" : it->second;
-  }
-  static std::string instruction_option(const RerankerOptions& o) {
-    auto it = o.params.find("instruction");
-    return it == o.params.end() ? "" : llm::option_text(it->second);
-  }
-
   RerankResult rerank_one(const CandidateList& list) {
     RerankResult result;
     const auto& cands = list.candidates;
@@ -109,7 +129,7 @@ class PointwiseReranker final : public Reranker {
     std::vector<std::size_t> owner;  // candidate index of each sequence
     const std::size_t document_from = format_.second_segment_start(parts);
     for (std::size_t i = 0; i < cands.size(); ++i) {
-      const std::string text = pointwise::document_text(cands[i].title, cands[i].text);
+      const std::string text = document_text(cands[i].title, cands[i].text);
       for (auto& seq : pointwise::pair_sequences(format_, parts, list.query.text, text, max_length_, overlap_,
                                                  chunking_)) {
         sequences.push_back(std::move(seq));
@@ -164,10 +184,10 @@ class PointwiseReranker final : public Reranker {
   std::unique_ptr<LanguageModel> lm_;
 };
 
-const RerankerRegistration registration("pointwise",
-                                        [](const RerankerOptions& options) -> std::unique_ptr<Reranker> {
-                                          return std::make_unique<PointwiseReranker>(options);
-                                        });
+const RerankerRegistration registration("pointwise", [](const RerankerOptions& options) -> RerankerBuilder {
+  const PointwiseOptions parsed = parse_pointwise(options);
+  return [parsed, path = options.model_path] { return std::make_unique<PointwiseReranker>(path, parsed); };
+});
 
 }  // namespace
 }  // namespace rerank

@@ -107,14 +107,30 @@ const PromptTemplate& builtin_template(const std::string& name) {
   throw Error("unknown prompt template '" + name + "' (built-in: " + list + ")");
 }
 
-PromptTemplate template_from_params(StrategyParams& params, const std::string& default_name,
-                                    bool needs_passage_ids) {
-  PromptTemplate t = builtin_template(params.text("template", default_name));
-  t.system = params.text("system", t.system);
-  t.user = params.text("prompt", t.user);
-  t.passage = params.text("passage_format", t.passage);
-  t.answer_prefix = params.text("answer_prefix", t.answer_prefix);
-  const std::string& s = params.strategy();
+PromptChoice read_prompt_choice(OptionReader& params) {
+  PromptChoice c;
+  c.template_name = params.text("template", "");
+  auto part = [&params](const char* key) -> std::optional<std::string> {
+    if (!params.has(key)) {
+      params.accept({key});
+      return std::nullopt;
+    }
+    return params.text(key, "");
+  };
+  c.system = part("system");
+  c.user = part("prompt");
+  c.passage = part("passage_format");
+  c.answer_prefix = part("answer_prefix");
+  return c;
+}
+
+PromptTemplate resolve_prompt(const PromptChoice& choice, const std::string& default_name,
+                              const std::string& s, bool needs_passage_ids) {
+  PromptTemplate t = builtin_template(choice.template_name.empty() ? default_name : choice.template_name);
+  if (choice.system) t.system = *choice.system;
+  if (choice.user) t.user = *choice.user;
+  if (choice.passage) t.passage = *choice.passage;
+  if (choice.answer_prefix) t.answer_prefix = *choice.answer_prefix;
   if (!t.passage.empty()) {
     if (t.user.find("{passages}") == std::string::npos)
       throw Error(s + ": the prompt template has no {passages} placeholder");
@@ -126,6 +142,11 @@ PromptTemplate template_from_params(StrategyParams& params, const std::string& d
   if (t.user.find("{query}") == std::string::npos)
     throw Error(s + ": the prompt template has no {query} placeholder");
   return t;
+}
+
+PromptTemplate template_from_params(OptionReader& params, const std::string& default_name,
+                                    bool needs_passage_ids) {
+  return resolve_prompt(read_prompt_choice(params), default_name, params.owner(), needs_passage_ids);
 }
 
 std::string substitute(const std::string& text, const std::map<std::string, std::string>& vars) {

@@ -6,10 +6,11 @@
 //   in `passage`: {id} {passage} {score}
 #pragma once
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "rerankers/strategy_params.h"
+#include "util/options.h"
 
 namespace rerank::llm {
 
@@ -29,10 +30,22 @@ inline constexpr const char* kDefaultRetrievalInstruction =
 // embedding-query, e2rank-query.
 const PromptTemplate& builtin_template(const std::string& name);
 
-// The strategy's default template with the user's overrides applied: option `template` picks another
-// built-in one; `system`, `prompt`, `passage_format`, `answer_prefix` replace single parts (text, or
-// @FILE). The result is checked for the placeholders the strategy needs.
-PromptTemplate template_from_params(StrategyParams& params, const std::string& default_name,
+// The user's prompt options, read before the model is known: option `template` picks another
+// built-in template; `system`, `prompt`, `passage_format`, `answer_prefix` replace single parts
+// (text, or @FILE: prompts can be kept in files).
+struct PromptChoice {
+  std::string template_name;  // empty: the strategy's default
+  std::optional<std::string> system, user, passage, answer_prefix;
+};
+PromptChoice read_prompt_choice(OptionReader& params);
+
+// The default template (or the chosen one) with the parts replaced, checked for the placeholders
+// the strategy needs; errors start with `strategy`.
+PromptTemplate resolve_prompt(const PromptChoice& choice, const std::string& default_name,
+                              const std::string& strategy, bool needs_passage_ids);
+
+// resolve_prompt(read_prompt_choice(params), ...), for strategies whose default is fixed.
+PromptTemplate template_from_params(OptionReader& params, const std::string& default_name,
                                     bool needs_passage_ids);
 
 struct PromptPassage {

@@ -27,7 +27,7 @@ double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 }  // namespace
 
-Ordering sliding_windows(Judge& judge, std::size_t n, std::size_t window, std::size_t stride, int passes) {
+Ordering sliding_windows(Asker& asker, std::size_t n, std::size_t window, std::size_t stride, int passes) {
   std::vector<std::size_t> order = identity(n);
   if (n < 2) return {order, {}};
   for (int pass = 0; pass < passes; ++pass) {
@@ -37,7 +37,7 @@ Ordering sliding_windows(Judge& judge, std::size_t n, std::size_t window, std::s
       if (end - start < 2) break;  // a window of one passage has nothing to order
       Shown shown(order.begin() + static_cast<std::ptrdiff_t>(start),
                   order.begin() + static_cast<std::ptrdiff_t>(end));
-      const Preference pref = judge.ask(shown);
+      const Preference pref = asker.ask(shown);
       std::vector<std::size_t> pos = identity(shown.size());
       // Stable: on equal preference the earlier (better-ranked so far) passage stays first.
       std::stable_sort(pos.begin(), pos.end(),
@@ -50,7 +50,7 @@ Ordering sliding_windows(Judge& judge, std::size_t n, std::size_t window, std::s
   return {order, {}};
 }
 
-Ordering heap_top_k(Judge& judge, std::size_t n, std::size_t k, std::size_t children, const BestOf& best_of) {
+Ordering heap_top_k(Asker& asker, std::size_t n, std::size_t k, std::size_t children, const BestOf& best_of) {
   std::vector<std::size_t> arr = identity(n);
   auto heapify = [&](std::size_t i, std::size_t size) {
     while (true) {
@@ -60,7 +60,7 @@ Ordering heap_top_k(Judge& judge, std::size_t n, std::size_t k, std::size_t chil
       std::vector<std::size_t> group{arr[i]};
       group.insert(group.end(), arr.begin() + static_cast<std::ptrdiff_t>(first),
                    arr.begin() + static_cast<std::ptrdiff_t>(last));
-      const std::size_t best = best_of(judge, group);
+      const std::size_t best = best_of(asker, group);
       if (best == 0) return;
       const std::size_t child = first + best - 1;
       std::swap(arr[i], arr[child]);
@@ -80,7 +80,7 @@ Ordering heap_top_k(Judge& judge, std::size_t n, std::size_t k, std::size_t chil
   return top_then_rest(top, n);
 }
 
-Ordering bubble_top_k(Judge& judge, std::size_t n, std::size_t k, std::size_t children,
+Ordering bubble_top_k(Asker& asker, std::size_t n, std::size_t k, std::size_t children,
                       const BestOf& best_of) {
   std::vector<std::size_t> arr = identity(n);
   const std::size_t width = children + 1;
@@ -90,7 +90,7 @@ Ordering bubble_top_k(Judge& judge, std::size_t n, std::size_t k, std::size_t ch
       const std::size_t start = std::max(end >= width ? end - width : 0, i);
       std::vector<std::size_t> group(arr.begin() + static_cast<std::ptrdiff_t>(start),
                                      arr.begin() + static_cast<std::ptrdiff_t>(end));
-      const std::size_t best = best_of(judge, group);
+      const std::size_t best = best_of(asker, group);
       std::swap(arr[start], arr[start + best]);
       if (start == i) break;
       end = start + 1;  // the best so far, now at `start`, opens the next window
@@ -99,14 +99,14 @@ Ordering bubble_top_k(Judge& judge, std::size_t n, std::size_t k, std::size_t ch
   return {arr, {}};
 }
 
-double prp_beats(Judge& judge, std::size_t a, std::size_t b) {
-  const auto answers = judge.ask(std::vector<Shown>{{a, b}, {b, a}});
+double prp_beats(Asker& asker, std::size_t a, std::size_t b) {
+  const auto answers = asker.ask(std::vector<Shown>{{a, b}, {b, a}});
   const double a_first = sigmoid(answers[0][0] - answers[0][1]);   // a shown as Passage A
   const double a_second = sigmoid(answers[1][1] - answers[1][0]);  // a shown as Passage B
   return 0.5 * (a_first + a_second);
 }
 
-Ordering prp_all_pairs(Judge& judge, std::size_t n) {
+Ordering prp_all_pairs(Asker& asker, std::size_t n) {
   std::vector<Shown> prompts;
   prompts.reserve(n * (n > 0 ? n - 1 : 0));
   for (std::size_t i = 0; i < n; ++i)
@@ -114,7 +114,7 @@ Ordering prp_all_pairs(Judge& judge, std::size_t n) {
       prompts.push_back({i, j});
       prompts.push_back({j, i});
     }
-  const auto answers = judge.ask(prompts);
+  const auto answers = asker.ask(prompts);
   std::vector<double> score(n, 0.0);
   std::size_t p = 0;
   for (std::size_t i = 0; i < n; ++i)
@@ -130,15 +130,15 @@ Ordering prp_all_pairs(Judge& judge, std::size_t n) {
   return {order, score};
 }
 
-std::size_t prp_best_of(Judge& judge, const std::vector<std::size_t>& group) {
+std::size_t prp_best_of(Asker& asker, const std::vector<std::size_t>& group) {
   std::size_t best = 0;
   for (std::size_t i = 1; i < group.size(); ++i)
-    if (prp_beats(judge, group[i], group[best]) > 0.5) best = i;
+    if (prp_beats(asker, group[i], group[best]) > 0.5) best = i;
   return best;
 }
 
-std::size_t setwise_best_of(Judge& judge, const std::vector<std::size_t>& group) {
-  const Preference pref = judge.ask(group);
+std::size_t setwise_best_of(Asker& asker, const std::vector<std::size_t>& group) {
+  const Preference pref = asker.ask(group);
   std::size_t best = 0;
   for (std::size_t i = 1; i < pref.size(); ++i)
     if (pref[i] > pref[best]) best = i;

@@ -1,5 +1,5 @@
 // The ranking algorithms of the LLM strategies, over candidate indices 0..n-1 in first-stage order.
-// They only ask a Judge (round_scheduler.h); what a question means (a listwise window, a set, a pair
+// They only ask a Asker (round_scheduler.h); what a question means (a listwise window, a set, a pair
 // in both orders) is up to the strategy's answerer.
 #pragma once
 #include <cstddef>
@@ -11,34 +11,34 @@
 namespace rerank::llm {
 
 // Picks the best of a group of candidates: the position in `group` of the winner.
-using BestOf = std::function<std::size_t(Judge&, const std::vector<std::size_t>& group)>;
+using BestOf = std::function<std::size_t(Asker&, const std::vector<std::size_t>& group)>;
 
 // Sliding windows from the bottom of the list to the top (RankGPT): each window is reordered by the
-// judge's preference; consecutive windows overlap by window - stride, so after one pass the top
-// `stride` candidates are the best of the whole list when the judge is perfect. Window count per pass:
+// asker's preference; consecutive windows overlap by window - stride, so after one pass the top
+// `stride` candidates are the best of the whole list when the asker is perfect. Window count per pass:
 // 1 + ceil(max(0, n - window) / stride).
-Ordering sliding_windows(Judge& judge, std::size_t n, std::size_t window, std::size_t stride, int passes);
+Ordering sliding_windows(Asker& asker, std::size_t n, std::size_t window, std::size_t stride, int passes);
 
 // Heapsort top-k with a heap of `children` children per node; each heapify step asks best_of(parent
 // and its children). The top k come out in order, the rest follow in first-stage order.
-Ordering heap_top_k(Judge& judge, std::size_t n, std::size_t k, std::size_t children, const BestOf& best_of);
+Ordering heap_top_k(Asker& asker, std::size_t n, std::size_t k, std::size_t children, const BestOf& best_of);
 
 // Bubble-sort top-k: k passes of a window of children + 1 candidates sliding from the bottom up with
 // an overlap of one, carrying the best so far upwards. The rest follows in its current order.
-Ordering bubble_top_k(Judge& judge, std::size_t n, std::size_t k, std::size_t children,
+Ordering bubble_top_k(Asker& asker, std::size_t n, std::size_t k, std::size_t children,
                       const BestOf& best_of);
 
 // PRP: the probability that `a` is more relevant than `b`, asking both orders (a, b) and (b, a) in
 // one round. Each answer holds the logits of the labels of the first and second passage shown.
-double prp_beats(Judge& judge, std::size_t a, std::size_t b);
+double prp_beats(Asker& asker, std::size_t a, std::size_t b);
 
 // PRP all pairs: n(n-1) prompts in one round; candidate i scores the sum over j of P(i beats j).
-Ordering prp_all_pairs(Judge& judge, std::size_t n);
+Ordering prp_all_pairs(Asker& asker, std::size_t n);
 
 // Best of a group by pairwise comparisons (PRP heapsort / sliding).
-std::size_t prp_best_of(Judge& judge, const std::vector<std::size_t>& group);
+std::size_t prp_best_of(Asker& asker, const std::vector<std::size_t>& group);
 
 // Best of a group by one setwise question: the highest preference, the first on ties.
-std::size_t setwise_best_of(Judge& judge, const std::vector<std::size_t>& group);
+std::size_t setwise_best_of(Asker& asker, const std::vector<std::size_t>& group);
 
 }  // namespace rerank::llm

@@ -36,7 +36,7 @@ std::vector<std::string> reranker_names() {
   return names;
 }
 
-std::unique_ptr<Reranker> make_reranker(const std::string& name, const RerankerOptions& options) {
+RerankerBuilder prepare_reranker(const std::string& name, const RerankerOptions& options) {
   RerankerFactory factory;
   {
     auto& r = registry();
@@ -50,6 +50,10 @@ std::unique_ptr<Reranker> make_reranker(const std::string& name, const RerankerO
     throw Error("unknown reranking strategy '" + name + "' (available: " + known + ")");
   }
   return factory(options);
+}
+
+std::unique_ptr<Reranker> make_reranker(const std::string& name, const RerankerOptions& options) {
+  return prepare_reranker(name, options)();
 }
 
 }  // namespace rerank

@@ -8,7 +8,7 @@
 
 namespace rerank::llm {
 
-std::vector<Preference> Judge::ask(const std::vector<Shown>& prompts) {
+std::vector<Preference> Asker::ask(const std::vector<Shown>& prompts) {
   std::vector<Preference> out;
   out.reserve(prompts.size());
   bool missing = false;
@@ -53,9 +53,9 @@ std::vector<RerankResult> run_rounds(const std::vector<CandidateList>& batch, co
     for (std::size_t q = 0; q < nq; ++q) {
       if (finished[q]) continue;
       std::vector<Shown> pending;
-      Judge judge(known[q], pending);
+      Asker asker(known[q], pending);
       try {
-        done[q] = algorithm(judge, batch[q].candidates.size());
+        done[q] = algorithm(asker, batch[q].candidates.size());
         finished[q] = true;
       } catch (const Suspend&) {
         for (auto& s : pending) questions.push_back({q, std::move(s)});

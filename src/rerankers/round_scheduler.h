@@ -1,7 +1,7 @@
 // Multi-query scheduling for LLM strategies.
 //
 // A ranking algorithm (sliding windows, heapsort, bubble sort, all pairs) is written as plain
-// sequential code over one query that asks a Judge to rank the passages of a prompt. The scheduler
+// sequential code over one query that asks a Asker to rank the passages of a prompt. The scheduler
 // runs the algorithms of all queries of a batch in rounds: each round it (re)runs every unfinished
 // algorithm until it asks something not answered yet, collects those questions from all queries, and
 // answers them with ONE backend call. Algorithms are deterministic functions of the answers, so
@@ -26,9 +26,9 @@ using Preference = std::vector<double>;
 // Thrown through an algorithm when it needs answers that are not known yet.
 struct Suspend {};
 
-class Judge {
+class Asker {
  public:
-  Judge(const std::map<Shown, Preference>& known, std::vector<Shown>& pending)
+  Asker(const std::map<Shown, Preference>& known, std::vector<Shown>& pending)
       : known_(known), pending_(pending) {}
   // Preferences for all prompts, asked together in one round.
   std::vector<Preference> ask(const std::vector<Shown>& prompts);
@@ -46,7 +46,7 @@ struct Ordering {
   std::vector<double> scores;
 };
 
-using Algorithm = std::function<Ordering(Judge& judge, std::size_t n)>;
+using Algorithm = std::function<Ordering(Asker& asker, std::size_t n)>;
 
 struct Question {
   std::size_t query;  // index in the batch

@@ -5,37 +5,48 @@
 #include "rerankers/ranking_algorithms.h"
 
 namespace rerank::llm {
+namespace {
 
-std::unique_ptr<Reranker> make_setwise(std::shared_ptr<LlmBackend> backend, const RerankerOptions& options) {
-  StrategyParams params("setwise", options.params);
-  const std::string variant = params.choice("variant", "heapsort", {"heapsort", "bubblesort"});
-  const int children = params.integer("children", 3, 1, 25);
-  const int topk = params.integer("topk", 10, 1, 1 << 20);
-  const int passage_tokens = params.integer("passage_tokens", 300, 1, 1 << 20);
-  const PromptTemplate tmpl = template_from_params(params, "setwise", true);
-  params.finish();
+struct SetwiseOptions {
+  bool heapsort = true;
+  std::size_t children = 3;
+  std::size_t top = 10;
+  std::size_t passage_tokens = 300;
+  PromptTemplate prompt;
+};
 
-  auto labels_of = [](std::size_t m) {
-    std::vector<std::string> labels;
-    for (std::size_t i = 0; i < m; ++i) labels.push_back(std::string(" ").append(letter_id(i)));
-    return labels;
-  };
-  require_single_tokens(*backend, labels_of(static_cast<std::size_t>(children) + 1), "setwise");
+SetwiseOptions parse_setwise(OptionReader& params) {
+  SetwiseOptions o;
+  o.heapsort = params.choice("variant", "heapsort", {"heapsort", "bubblesort"}) == "heapsort";
+  o.children = static_cast<std::size_t>(params.integer("children", 3, 1, 25));
+  o.top = static_cast<std::size_t>(params.integer("topk", 10, 1, 1 << 20));
+  o.passage_tokens = static_cast<std::size_t>(params.integer("passage_tokens", 300, 1, 1 << 20));
+  o.prompt = template_from_params(params, "setwise", true);
+  return o;
+}
 
-  const auto k = static_cast<std::size_t>(topk);
-  const auto c = static_cast<std::size_t>(children);
+std::vector<std::string> labels_of(std::size_t m) {
+  std::vector<std::string> labels;
+  for (std::size_t i = 0; i < m; ++i) labels.push_back(std::string(" ").append(letter_id(i)));
+  return labels;
+}
+
+std::unique_ptr<Reranker> build_setwise(std::shared_ptr<LlmBackend> backend, const SetwiseOptions& o) {
+  require_single_tokens(*backend, labels_of(o.children + 1), "setwise");
+  const std::size_t k = o.top, c = o.children;
   Algorithm algorithm;
-  if (variant == "heapsort")
-    algorithm = [k, c](Judge& judge, std::size_t n) { return heap_top_k(judge, n, k, c, setwise_best_of); };
+  if (o.heapsort)
+    algorithm = [k, c](Asker& asker, std::size_t n) { return heap_top_k(asker, n, k, c, setwise_best_of); };
   else
-    algorithm = [k, c](Judge& judge, std::size_t n) { return bubble_top_k(judge, n, k, c, setwise_best_of); };
-
-  AnswererFactory answerer = [=](const std::vector<CandidateList>& batch) -> Answerer {
-    auto texts = std::make_shared<PassageTexts>(*backend, batch, static_cast<std::size_t>(passage_tokens));
-    auto prompt_of = lettered_prompt(backend, tmpl, texts, batch);
-    return label_answerer(backend, prompt_of, labels_of);
+    algorithm = [k, c](Asker& asker, std::size_t n) { return bubble_top_k(asker, n, k, c, setwise_best_of); };
+  AnswererFactory answerer = [backend, o](const std::vector<CandidateList>& batch) -> Answerer {
+    auto texts = std::make_shared<PassageTexts>(*backend, batch, o.passage_tokens);
+    return label_answerer(backend, lettered_prompt(backend, o.prompt, texts, batch), labels_of);
   };
   return std::make_unique<RoundReranker>("setwise", std::move(algorithm), std::move(answerer));
 }
 
+const LlmStrategyRegistration<SetwiseOptions> kSetwise("setwise", parse_setwise, build_setwise);
+
+}  // namespace
 }  // namespace rerank::llm

@@ -98,7 +98,7 @@ TEST(RerankCli, BadModelsAndArgumentsAreClearErrors) {
             "rerank rerank: error: " + text_model + ": not a GGUF file (no GGUF magic at the start)\n");
   r = run_cli({"rerank", "--model", rerank::test::tiny_model(rerank::test::Tiny::Bert), "--output", out});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "rerank rerank: error: give exactly one of --run and --candidates\n");
+  EXPECT_EQ(r.err, "rerank rerank: error: give exactly one of --run, --first-stage and --candidates\n");
   r = run_cli({"rerank", "--model", rerank::test::tiny_model(rerank::test::Tiny::Bert), "--run", cands,
                "--output", out});
   EXPECT_EQ(r.exit_code, 1);

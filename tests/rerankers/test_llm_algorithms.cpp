@@ -34,7 +34,7 @@ TEST(SlidingWindow, ListwiseTopTenIsIdealAfterOnePassWithNineWindows) {
   OracleRun s;
   const auto g = shuffled_grades(100, 7);
   s.add("q1", g);
-  const auto r = s.run(llm::make_listwise);
+  const auto r = s.run(llm::llm_strategy("listwise"));
   EXPECT_EQ(ids_of(r[0].ranking, 10), first_k(ideal_ids(g), 10));
   // Windows [80,100) [70,90) ... [0,20): 1 + ceil((100 - 20) / 10) = 9 generations.
   EXPECT_EQ(r[0].cost.model_calls, 9u);
@@ -53,7 +53,7 @@ TEST(SlidingWindow, FirstTopTenIsIdealFromLabelLogitsWithNineForwardCalls) {
   OracleRun s;
   const auto g = shuffled_grades(100, 11);
   s.add("q1", g);
-  const auto r = s.run(llm::make_first);
+  const auto r = s.run(llm::llm_strategy("first"));
   EXPECT_EQ(ids_of(r[0].ranking, 10), first_k(ideal_ids(g), 10));
   EXPECT_EQ(r[0].cost.model_calls, 9u);
   ASSERT_EQ(s.oracle->label_requests.size(), 9u);
@@ -68,7 +68,7 @@ TEST(SlidingWindow, TwoPassesSortMoreAndCountWindowsPerPass) {
   OracleRun s;
   const auto g = shuffled_grades(40, 3);
   s.add("q1", g);
-  const auto r = s.run(llm::make_first, {{"window", "10"}, {"stride", "5"}, {"passes", "2"}});
+  const auto r = s.run(llm::llm_strategy("first"), {{"window", "10"}, {"stride", "5"}, {"passes", "2"}});
   // Per pass 1 + ceil((40 - 10) / 5) = 7 windows; the second pass repeats none exactly here, so 14.
   EXPECT_EQ(ids_of(r[0].ranking, 10), first_k(ideal_ids(g), 10));
   EXPECT_EQ(r[0].cost.model_calls, 14u);
@@ -78,7 +78,7 @@ TEST(SlidingWindow, LastWindowIsClippedAtTheTop) {
   OracleRun s;
   const auto g = shuffled_grades(25, 5);
   s.add("q1", g);
-  const auto r = s.run(llm::make_listwise);
+  const auto r = s.run(llm::llm_strategy("listwise"));
   // [5,25) then [0,15): the top of the list is always covered.
   EXPECT_EQ(r[0].cost.model_calls, 2u);
   EXPECT_EQ(ids_of(r[0].ranking, 10), first_k(ideal_ids(g), 10));
@@ -89,7 +89,7 @@ TEST(MultiQuery, WindowsOfAllQueriesGoToTheBackendTogether) {
   s.add("qa", shuffled_grades(100, 1));
   s.add("qb", shuffled_grades(25, 2));
   s.add("qc", shuffled_grades(5, 3));
-  const auto r = s.run(llm::make_listwise);
+  const auto r = s.run(llm::llm_strategy("listwise"));
   EXPECT_THAT(s.oracle->generate_calls, ElementsAre(3, 2, 1, 1, 1, 1, 1, 1, 1));
   EXPECT_EQ(r[0].cost.model_calls, 9u);
   EXPECT_EQ(r[1].cost.model_calls, 2u);
@@ -101,7 +101,7 @@ TEST(MultiQuery, CostIsTheSumOfTheQuerysOwnRequests) {
   OracleRun s;
   s.add("qa", {3, 1, 2});
   s.add("qb", {0, 1});
-  const auto r = s.run(llm::make_listwise);
+  const auto r = s.run(llm::llm_strategy("listwise"));
   ASSERT_EQ(s.oracle->generation_requests.size(), 2u);
   const auto& p0 = s.oracle->generation_requests[0].prompt;
   const auto& p1 = s.oracle->generation_requests[1].prompt;
@@ -117,7 +117,7 @@ TEST(Pairwise, AllPairsGivesTheFullIdealOrderWithBothOrdersOfEveryPair) {
   OracleRun s;
   const auto g = shuffled_grades(12, 9);
   s.add("q1", g);
-  const auto r = s.run(llm::make_pairwise, {{"variant", "allpair"}});
+  const auto r = s.run(llm::llm_strategy("pairwise"), {{"variant", "allpair"}});
   EXPECT_EQ(ids_of(r[0].ranking), ideal_ids(g));
   EXPECT_EQ(r[0].cost.model_calls, 12u * 11u);
   EXPECT_THAT(s.oracle->label_calls, ElementsAre(132));  // all pairs in one round
@@ -128,7 +128,7 @@ TEST(Pairwise, AllPairsGivesTheFullIdealOrderWithBothOrdersOfEveryPair) {
 TEST(Pairwise, PromptsShowBothOrdersWithPassageLabels) {
   OracleRun s;
   s.add("q1", {0, 1});
-  s.run(llm::make_pairwise, {{"variant", "allpair"}});
+  s.run(llm::llm_strategy("pairwise"), {{"variant", "allpair"}});
   ASSERT_EQ(s.oracle->label_requests.size(), 2u);
   const auto& a = s.oracle->label_requests[0];
   EXPECT_THAT(a.labels, ElementsAre(" A", " B"));
@@ -145,7 +145,7 @@ TEST(Pairwise, HeapsortTopKIsExact) {
   OracleRun s;
   const auto g = shuffled_grades(30, 4);
   s.add("q1", g);
-  const auto r = s.run(llm::make_pairwise, {{"variant", "heapsort"}, {"topk", "5"}});
+  const auto r = s.run(llm::llm_strategy("pairwise"), {{"variant", "heapsort"}, {"topk", "5"}});
   EXPECT_EQ(ids_of(r[0].ranking, 5), first_k(ideal_ids(g), 5));
   EXPECT_EQ(r[0].ranking.size(), 30u);
 }
@@ -157,7 +157,7 @@ TEST(Pairwise, HeapsortCallCountByHand) {
            {{2, 1, 0}, {"d0", "d1", "d2"}}, {{0, 1, 2}, {"d2", "d0", "d1"}}}) {
     OracleRun s;
     s.add("q1", grades);
-    const auto r = s.run(llm::make_pairwise, {{"variant", "heapsort"}, {"topk", "1"}});
+    const auto r = s.run(llm::llm_strategy("pairwise"), {{"variant", "heapsort"}, {"topk", "1"}});
     EXPECT_EQ(ids_of(r[0].ranking), expected);
     EXPECT_EQ(r[0].cost.model_calls, 4u);
   }
@@ -167,13 +167,13 @@ TEST(Pairwise, SlidingTopKCallCountsByHand) {
   // n = 5, k = 2. Reversed input: pass 1 compares 4 adjacent pairs, pass 2 three new ones: 7 x 2 prompts.
   OracleRun worst;
   worst.add("q1", {0, 1, 2, 3, 4});
-  auto r = worst.run(llm::make_pairwise, {{"variant", "sliding"}, {"topk", "2"}});
+  auto r = worst.run(llm::llm_strategy("pairwise"), {{"variant", "sliding"}, {"topk", "2"}});
   EXPECT_EQ(ids_of(r[0].ranking, 2), (std::vector<std::string>{"d4", "d3"}));
   EXPECT_EQ(r[0].cost.model_calls, 14u);
   // Sorted input: pass 2 repeats pass 1's pairs, which are answered from memory: 4 x 2 prompts.
   OracleRun best;
   best.add("q1", {4, 3, 2, 1, 0});
-  r = best.run(llm::make_pairwise, {{"variant", "sliding"}, {"topk", "2"}});
+  r = best.run(llm::llm_strategy("pairwise"), {{"variant", "sliding"}, {"topk", "2"}});
   EXPECT_EQ(ids_of(r[0].ranking), (std::vector<std::string>{"d0", "d1", "d2", "d3", "d4"}));
   EXPECT_EQ(r[0].cost.model_calls, 8u);
 }
@@ -182,7 +182,7 @@ TEST(Pairwise, SlidingTopKIsExactOnLargerLists) {
   OracleRun s;
   const auto g = shuffled_grades(20, 8);
   s.add("q1", g);
-  const auto r = s.run(llm::make_pairwise, {{"variant", "sliding"}, {"topk", "3"}});
+  const auto r = s.run(llm::llm_strategy("pairwise"), {{"variant", "sliding"}, {"topk", "3"}});
   EXPECT_EQ(ids_of(r[0].ranking, 3), first_k(ideal_ids(g), 3));
   // Without repeats k passes cost (n-1) + (n-2) + (n-3) comparisons; memory can only save.
   EXPECT_LE(r[0].cost.model_calls, 2u * (19 + 18 + 17));
@@ -192,7 +192,8 @@ TEST(Setwise, HeapsortTopKIsExact) {
   OracleRun s;
   const auto g = shuffled_grades(30, 12);
   s.add("q1", g);
-  const auto r = s.run(llm::make_setwise, {{"variant", "heapsort"}, {"children", "3"}, {"topk", "5"}});
+  const auto r =
+      s.run(llm::llm_strategy("setwise"), {{"variant", "heapsort"}, {"children", "3"}, {"topk", "5"}});
   EXPECT_EQ(ids_of(r[0].ranking, 5), first_k(ideal_ids(g), 5));
 }
 
@@ -201,7 +202,7 @@ TEST(Setwise, HeapsortCallCountByHand) {
   // then node 1 {d0,d1} -> d1 up (3 calls). Pop d4, root d0: {d0,d1,d2,d3} -> d3 (1 call). Pop d3.
   OracleRun s;
   s.add("q1", {0, 1, 2, 3, 4});
-  const auto r = s.run(llm::make_setwise, {{"children", "3"}, {"topk", "2"}});
+  const auto r = s.run(llm::llm_strategy("setwise"), {{"children", "3"}, {"topk", "2"}});
   EXPECT_EQ(ids_of(r[0].ranking), (std::vector<std::string>{"d4", "d3", "d0", "d1", "d2"}));
   EXPECT_EQ(r[0].cost.model_calls, 4u);
   EXPECT_THAT(s.oracle->label_requests[1].labels, ElementsAre(" A", " B", " C", " D"));
@@ -212,7 +213,8 @@ TEST(Setwise, BubblesortCallCountByHand) {
   // pass 2: [6,10) and [3,7) again (from memory) and [1,4): 4 calls.
   OracleRun s;
   s.add("q1", {9, 8, 7, 6, 5, 4, 3, 2, 1, 0});
-  const auto r = s.run(llm::make_setwise, {{"variant", "bubblesort"}, {"children", "3"}, {"topk", "2"}});
+  const auto r =
+      s.run(llm::llm_strategy("setwise"), {{"variant", "bubblesort"}, {"children", "3"}, {"topk", "2"}});
   EXPECT_EQ(r[0].cost.model_calls, 4u);
   EXPECT_EQ(ids_of(r[0].ranking), ideal_ids({9, 8, 7, 6, 5, 4, 3, 2, 1, 0}));
 }
@@ -221,7 +223,8 @@ TEST(Setwise, BubblesortTopKIsExact) {
   OracleRun s;
   const auto g = shuffled_grades(30, 13);
   s.add("q1", g);
-  const auto r = s.run(llm::make_setwise, {{"variant", "bubblesort"}, {"children", "4"}, {"topk", "4"}});
+  const auto r =
+      s.run(llm::llm_strategy("setwise"), {{"variant", "bubblesort"}, {"children", "4"}, {"topk", "4"}});
   EXPECT_EQ(ids_of(r[0].ranking, 4), first_k(ideal_ids(g), 4));
 }
 
@@ -229,7 +232,7 @@ TEST(InsertRank, ShowsFirstStageScoresAndSortsLikeListwise) {
   OracleRun s;
   const auto g = shuffled_grades(100, 21);
   s.add("q1", g);
-  const auto r = s.run(llm::make_insertrank);
+  const auto r = s.run(llm::llm_strategy("insertrank"));
   EXPECT_EQ(ids_of(r[0].ranking, 10), first_k(ideal_ids(g), 10));
   EXPECT_EQ(r[0].cost.model_calls, 9u);
   // The first window is [80,100): d80 (score 100 - 80 * 0.5 = 60) is shown as passage [1].
@@ -243,7 +246,7 @@ TEST(Embedding, RanksByCosineWithOneEmbeddingPerText) {
   const auto g = shuffled_grades(15, 31);
   s.add("q1", g);
   s.add("q2", shuffled_grades(4, 32));
-  const auto r = s.run(llm::make_embedding);
+  const auto r = s.run(llm::llm_strategy("embedding"));
   EXPECT_EQ(ids_of(r[0].ranking), ideal_ids(g));
   EXPECT_EQ(r[0].cost.model_calls, 16u);
   EXPECT_EQ(r[1].cost.model_calls, 5u);
@@ -259,7 +262,7 @@ TEST(E2Rank, QueryEmbeddingHoldsTheTopKCandidates) {
   OracleRun s;
   const auto g = shuffled_grades(8, 41);
   s.add("q1", g);
-  const auto r = s.run(llm::make_e2rank, {{"topk", "3"}});
+  const auto r = s.run(llm::llm_strategy("e2rank"), {{"fb_docs", "3"}});
   EXPECT_EQ(ids_of(r[0].ranking), ideal_ids(g));
   const std::string& pseudo_query = s.oracle->embedded[0];
   EXPECT_EQ(

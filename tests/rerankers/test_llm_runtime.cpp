@@ -13,9 +13,10 @@
 
 #include "rerank/error.h"
 #include "rerank/llm_backend.h"
-#include "rerankers/permutation_constraint.h"
 #include "rerank/reranker.h"
 #include "rerank/test_models.h"
+#include "rerankers/llama_backend.h"
+#include "rerankers/permutation_constraint.h"
 
 namespace rerank {
 namespace {
@@ -160,7 +161,7 @@ TEST_F(TinyQwen3, ConstrainedGenerationWritesExactPermutationsOfAWholeWindow) {
   RerankerOptions o;
   o.model_path = path_;
   o.threads = 2;
-  auto backend = open_llm_backend(o);
+  auto backend = llm::open_llama_backend(o.model_path, o.threads, {});
   std::string user = "Rank:";
   for (int i = 1; i <= 20; ++i) user += " [" + std::to_string(i) + "] passage " + std::to_string(i * 7);
   auto request = [&](const std::string& text, std::size_t n) {

@@ -54,17 +54,19 @@ struct Case {
 };
 
 std::vector<Case> all_cases() {
-  return {{"listwise", llm::make_listwise, {}},
-          {"listwise-small-window", llm::make_listwise, {{"window", "4"}, {"stride", "2"}, {"passes", "2"}}},
-          {"first", llm::make_first, {{"window", "6"}, {"stride", "3"}}},
-          {"insertrank", llm::make_insertrank, {}},
-          {"pairwise-allpair", llm::make_pairwise, {{"variant", "allpair"}}},
-          {"pairwise-heapsort", llm::make_pairwise, {{"variant", "heapsort"}, {"topk", "4"}}},
-          {"pairwise-sliding", llm::make_pairwise, {{"variant", "sliding"}, {"topk", "3"}}},
-          {"setwise-heapsort", llm::make_setwise, {{"children", "2"}}},
-          {"setwise-bubblesort", llm::make_setwise, {{"variant", "bubblesort"}, {"topk", "3"}}},
-          {"embedding", llm::make_embedding, {}},
-          {"e2rank", llm::make_e2rank, {{"topk", "2"}}}};
+  return {{"listwise", llm::llm_strategy("listwise"), {}},
+          {"listwise-small-window",
+           llm::llm_strategy("listwise"),
+           {{"window", "4"}, {"stride", "2"}, {"passes", "2"}}},
+          {"first", llm::llm_strategy("first"), {{"window", "6"}, {"stride", "3"}}},
+          {"insertrank", llm::llm_strategy("insertrank"), {}},
+          {"pairwise-allpair", llm::llm_strategy("pairwise"), {{"variant", "allpair"}}},
+          {"pairwise-heapsort", llm::llm_strategy("pairwise"), {{"variant", "heapsort"}, {"topk", "4"}}},
+          {"pairwise-sliding", llm::llm_strategy("pairwise"), {{"variant", "sliding"}, {"topk", "3"}}},
+          {"setwise-heapsort", llm::llm_strategy("setwise"), {{"children", "2"}}},
+          {"setwise-bubblesort", llm::llm_strategy("setwise"), {{"variant", "bubblesort"}, {"topk", "3"}}},
+          {"embedding", llm::llm_strategy("embedding"), {}},
+          {"e2rank", llm::llm_strategy("e2rank"), {{"fb_docs", "2"}}}};
 }
 
 TEST(LlmStrategies, ReturnPermutationsDeterministically) {
@@ -102,7 +104,7 @@ TEST(LlmStrategies, UnknownOptionsAreRejectedByName) {
   RerankerOptions options;
   options.params = {{"windw", "5"}, {"stride", "2"}, {"zz", "1"}};
   try {
-    llm::make_listwise(oracle, options);
+    llm::llm_strategy("listwise")(oracle, options);
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_THAT(e.what(), ::testing::StartsWith("listwise: unknown option(s) windw, zz (known: "));
@@ -122,20 +124,20 @@ TEST(LlmStrategies, BadOptionValuesNameTheOption) {
     }
     return std::string("no error");
   };
-  EXPECT_EQ(error_of(llm::make_listwise, {{"window", "ten"}}),
+  EXPECT_EQ(error_of(llm::llm_strategy("listwise"), {{"window", "ten"}}),
             "listwise: option window must be an integer, got 'ten'");
-  EXPECT_EQ(error_of(llm::make_listwise, {{"window", "10"}, {"stride", "11"}}),
+  EXPECT_EQ(error_of(llm::llm_strategy("listwise"), {{"window", "10"}, {"stride", "11"}}),
             "listwise: option stride must be between 1 and 10, got 11");
-  EXPECT_EQ(error_of(llm::make_first, {{"window", "30"}}),
+  EXPECT_EQ(error_of(llm::llm_strategy("first"), {{"window", "30"}}),
             "first: option window must be between 2 and 26, got 30");
-  EXPECT_EQ(error_of(llm::make_pairwise, {{"variant", "bubble"}}),
+  EXPECT_EQ(error_of(llm::llm_strategy("pairwise"), {{"variant", "bubble"}}),
             "pairwise: option variant must be one of allpair, heapsort, sliding, got 'bubble'");
-  EXPECT_EQ(error_of(llm::make_setwise, {{"prompt", "Pick one: {passages}"}}),
+  EXPECT_EQ(error_of(llm::llm_strategy("setwise"), {{"prompt", "Pick one: {passages}"}}),
             "setwise: the prompt template has no {query} placeholder");
-  EXPECT_EQ(error_of(llm::make_listwise, {{"passage_format", "{passage}"}}),
+  EXPECT_EQ(error_of(llm::llm_strategy("listwise"), {{"passage_format", "{passage}"}}),
             "listwise: the passage format has no {id} placeholder, so the model cannot name passages");
   EXPECT_EQ(
-      error_of(llm::make_listwise, {{"template", "nope"}}),
+      error_of(llm::llm_strategy("listwise"), {{"template", "nope"}}),
       "unknown prompt template 'nope' (built-in: e2rank-query, e2rank-query-encoder, embedding-query, first, "
       "insertrank, plain-query, prp, rankzephyr, setwise)");
 }
@@ -149,7 +151,7 @@ TEST(LlmStrategies, UserTemplatesReplaceThePublishedOnes) {
                     {"passage_format", "<{id}:{passage}>"},
                     {"system", ""},
                     {"answer_prefix", "Ranking:"}};
-  llm::make_listwise(oracle, options)->rerank(batch);
+  llm::llm_strategy("listwise")(oracle, options)->rerank(batch);
   ASSERT_EQ(oracle->generation_requests.size(), 1u);
   EXPECT_EQ(oracle->generation_requests[0].prompt,
             "<|im_start|>user\nQ=question q\n<1:<passage q-0000>><2:<passage q-0001>>N=2<|im_end|>\n"
@@ -161,11 +163,11 @@ TEST(LlmStrategies, GeneratedRankingsAreRepairedIntoPermutations) {
   std::vector<CandidateList> batch{make_list("q", {0, 1, 2, 3}, grades)};
   auto oracle = std::make_shared<OracleBackend>(grades);
   oracle->forced_generation = "[3] > [3] > [9] > [1";  // a repeat, an unknown id, a cut-off answer
-  const auto r = llm::make_listwise(oracle, {})->rerank(batch);
+  const auto r = llm::llm_strategy("listwise")(oracle, {})->rerank(batch);
   EXPECT_EQ(ids_of(r[0].ranking), (std::vector<std::string>{"d2", "d0", "d1", "d3"}));
   EXPECT_EQ(r[0].cost.repaired_answers, 1u);
   oracle->forced_generation = "[4] > [1] > [3] > [2]";
-  const auto clean = llm::make_listwise(oracle, {})->rerank(batch);
+  const auto clean = llm::llm_strategy("listwise")(oracle, {})->rerank(batch);
   EXPECT_EQ(ids_of(clean[0].ranking), (std::vector<std::string>{"d3", "d0", "d2", "d1"}));
   EXPECT_EQ(clean[0].cost.repaired_answers, 0u);
 }
@@ -177,7 +179,7 @@ TEST(LlmStrategies, LabelsMustBeSingleTokens) {
   };
   auto backend = std::make_shared<MultiTokenOracle>(std::map<std::string, int>{});
   try {
-    llm::make_pairwise(backend, {});
+    llm::llm_strategy("pairwise")(backend, {});
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_STREQ(

@@ -13,8 +13,8 @@
 #include "rerank/cross_encoder.h"
 #include "rerank/error.h"
 #include "rerank/language_model.h"
-#include "rerankers/pair_format.h"
 #include "rerank/reranker.h"
+#include "rerankers/pair_format.h"
 #include "tiny_models.h"
 
 namespace {
@@ -65,7 +65,7 @@ TEST(Registry, PointwiseIsRegisteredAndUnknownNamesAreClear) {
   EXPECT_THAT(error_of([] { rerank::make_reranker("nope", {}); }),
               ::testing::StartsWith("unknown reranking strategy 'nope' (available: "));
   EXPECT_EQ(error_of([] { rerank::make_reranker("pointwise", {}); }),
-            "pointwise reranking needs a model (--model FILE.gguf)");
+            "pointwise reranking needs a model path");
   EXPECT_THAT(error_of([] {
                 pointwise(Tiny::Bert, {{"bogus", "1"}});
               }),
@@ -192,8 +192,8 @@ TEST(PointwiseCrossEncoder, ScoresAreTheHeadOutputAndChunksAggregate) {
   std::map<std::string, std::vector<double>> chunk_scores;
   const auto parts = f.parts(list.query.text);
   for (const auto& c : list.candidates) {
-    const auto seqs = pw::pair_sequences(f, parts, list.query.text, pw::document_text(c.title, c.text), 32, 8,
-                                         pw::Chunking::MaxP);
+    const auto seqs = pw::pair_sequences(f, parts, list.query.text, rerank::document_text(c.title, c.text),
+                                         32, 8, pw::Chunking::MaxP);
     for (const auto& seq : seqs)
       chunk_scores[c.doc_id].push_back(encoder.score({seq}, nullptr, {f.second_segment_start(parts)})[0]);
   }
@@ -264,7 +264,7 @@ TEST(PointwiseDecoder, ScoreIsPYesFromTheYesNoLogitsWithAndWithoutPrefixReuse) {
   for (const auto& r : with.ranking) {
     const auto& c = *std::find_if(list.candidates.begin(), list.candidates.end(),
                                   [&](const auto& c) { return c.doc_id == r.doc_id; });
-    const auto prompt = f.whole(list.query.text, pw::document_text(c.title, c.text));
+    const auto prompt = f.whole(list.query.text, rerank::document_text(c.title, c.text));
     const auto logits =
         lm.next_token_logits({rerank::PromptGroup{{}, {prompt}}}, answers, nullptr, false)[0][0];
     const double p_yes = std::exp(logits[0]) / (std::exp(logits[0]) + std::exp(logits[1]));

@@ -17,8 +17,8 @@
 
 #include "rerank/io.h"
 #include "rerank/language_model.h"
-#include "rerankers/pair_format.h"
 #include "rerank/reranker.h"
+#include "rerankers/pair_format.h"
 
 namespace {
 
@@ -126,8 +126,8 @@ TEST_F(SmolLm2, YesNoLogProbsEqualLlamaCppUsedPlainly) {
   for (const auto& p : pairs) {
     const auto parts = format.parts(p.query.text);
     const auto seqs = rerank::pointwise::pair_sequences(
-        format, parts, p.query.text, rerank::pointwise::document_text(p.document.title, p.document.text),
-        1024, 32, rerank::pointwise::Chunking::FirstP);
+        format, parts, p.query.text, rerank::document_text(p.document.title, p.document.text), 1024, 32,
+        rerank::pointwise::Chunking::FirstP);
     prompts.push_back(seqs.front());
   }
   // The prompt is SmolLM2's ChatML turn (its own template), ending with the opened assistant turn.
