@@ -4,7 +4,8 @@
 #   util (0) < io (1) < eval, index, model (2, peers: none includes another) < rerankers (3)
 #   < pipeline (4) < cli (5)
 # Public headers are included as "rerank/x.h" (include/rerank/), private ones as "<stage>/x.h"
-# (src/<stage>/): a "rerank/" include that names a file under src/ is an error.
+# (src/<stage>/) and only by their own stage: a "rerank/" include that names a file under src/, or
+# another stage's private header, is an error.
 # Every public header in include/rerank/ is assigned to a stage below; a header missing from the table
 # is an error (add it where it belongs). Exits 1 listing every violation.
 set -euo pipefail
@@ -19,7 +20,7 @@ declare -A PUBLIC=(
   [cross_encoder.h]=model [decoding_constraint.h]=model [embedding_model.h]=model
   [language_model.h]=model [model.h]=model [test_models.h]=model [tokenizer.h]=model
   [llm_backend.h]=rerankers [reranker.h]=rerankers [cost.h]=util
-  [pipeline.h]=pipeline
+  [pipeline.h]=pipeline [chat_format.h]=model [options.h]=util [atomic_file.h]=io
 )
 fail=0
 violation() { echo "layering: $*" >&2; fail=1; }
@@ -36,7 +37,7 @@ stage_of_header() {  # "rerank/x.h" or "<stage>/x.h" -> stage ("" when not ours)
     [ -f "src/rerankers/$base" ] && echo rerank && return
     echo missing; return
   fi
-  [ -n "${LEVEL[$dir]:-}" ] && echo "$dir" || echo ""
+  [ -n "${LEVEL[$dir]:-}" ] && echo "private:$dir" || echo ""
 }
 
 check_file() {  # check_file FILE STAGE
@@ -45,6 +46,9 @@ check_file() {  # check_file FILE STAGE
     target=$(stage_of_header "$inc")
     case "$target" in
       "") continue ;;
+      private:*)  # a stage's private header: for that stage (and its tests) alone
+        [ "${target#private:}" = "$stage" ] || violation "$file ($stage) includes $inc, private to ${target#private:}"
+        continue ;;
       unmapped) violation "include/rerank/${inc#*/} has no stage in scripts/check_layering.sh's table"; continue ;;
       missing)  # a private header reached through the public prefix, or not ours at all
         compgen -G "src/*/${inc#*/}" >/dev/null && violation "$file includes private ${inc#*/} as public $inc"

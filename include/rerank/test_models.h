@@ -61,10 +61,6 @@ std::string to_string(TestModelType type);
 // variable is set, else the llama.cpp source this library was built against.
 std::string default_vocab_path(TestModelArch arch);
 
-// The "rerank" prompt template written as tokenizer.chat_template.rerank into Qwen3 models: the
-// Qwen3-Reranker format with {query} and {document} placeholders (llama.cpp's convention).
-const std::string& qwen3_rerank_template();
-
 // Writes the model to `path` (atomically: a temporary file renamed at the end). The same spec gives
 // a byte-identical file. Throws rerank::Error on a bad spec (e.g. shape of another architecture),
 // an unreadable vocabulary or a write failure.

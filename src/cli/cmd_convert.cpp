@@ -9,7 +9,7 @@
 #include <unordered_set>
 
 #include "cli/command.h"
-#include "io/atomic_file.h"
+#include "rerank/atomic_file.h"
 #include "rerank/error.h"
 #include "rerank/io.h"
 #include "rerank/io_writers.h"

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
-#include "io/atomic_file.h"
+#include "rerank/atomic_file.h"
 #include "rerank/embedding_model.h"
 #include "rerank/error.h"
 #include "rerank/io.h"

@@ -97,15 +97,16 @@ RerankerOptions reranker_options(const RerankArgs& a) {
   return options;
 }
 
-// The library's errors name options by their keys; the command line names the flags that set them.
+// The library's errors name options by their keys; the command line adds the flags that set them.
 std::string with_flag_names(std::string message) {
-  for (const auto& [key, flag] :
-       std::vector<std::pair<std::string, std::string>>{{"option max_length", "--max-length"},
-                                                        {"option chunking", "--chunking"},
-                                                        {"option instruction", "--instruction"}}) {
-    const auto at = message.find(key);
-    if (at != std::string::npos) message.insert(at + key.size(), " (" + flag + ")");
-  }
+  static const std::vector<std::pair<std::string, std::string>> flags = {
+      {"option max_length", "--max-length"},
+      {"option chunking", "--chunking"},
+      {"option instruction", "--instruction"},
+      {"needs a model path", "--model"}};
+  for (const auto& [key, flag] : flags)
+    for (auto at = message.find(key); at != std::string::npos; at = message.find(key, at + 1))
+      message.insert(at + key.size(), " (" + flag + ")");
   return message;
 }
 
@@ -133,12 +134,7 @@ int run_rerank(const RerankArgs& a) {
   FirstStageOptions first_options{a.index, key_values(a.first_stage_params, "--first-stage-param")};
   // Every option is checked before any input is read or the model is loaded.
   if (!a.first_stage.empty()) check_first_stage(a.first_stage, first_options);
-  RerankerBuilder build;
-  try {
-    build = prepare_reranker(a.strategy, reranker_options(a));
-  } catch (const Error& e) {
-    throw Error(with_flag_names(e.what()));
-  }
+  const RerankerBuilder build = prepare_reranker(a.strategy, reranker_options(a));
   std::vector<RerankJob> jobs;
   if (!a.candidates.empty()) {
     jobs = jobs_from_candidates_file(a.candidates, a.depth);
@@ -193,7 +189,15 @@ std::function<int()> setup_rerank(CLI::App& app) {
   app.add_option("--tag", a->tag, "Run tag of the output (default rerank)");
   app.add_option("--query-batch", a->query_batch, "Queries handed to the reranker at once (default 16)")
       ->check(CLI::PositiveNumber);
-  return [a] { return run_rerank(*a); };
+  return [a] {
+    try {
+      return run_rerank(*a);
+    } catch (const InputError&) {
+      throw;  // names a file and line, never an option
+    } catch (const Error& e) {
+      throw Error(with_flag_names(e.what()));
+    }
+  };
 }
 
 const CommandRegistration registration("rerank", "Rerank a run's top candidates with a neural model (GGUF)",

@@ -8,8 +8,8 @@
 #include "rerank/analyzer.h"
 #include "rerank/bm25.h"
 #include "rerank/error.h"
+#include "rerank/options.h"
 #include "rerank/search.h"
-#include "util/options.h"
 
 namespace rerank {
 

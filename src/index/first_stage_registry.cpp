@@ -11,9 +11,9 @@
 #include "rerank/first_stage.h"
 #include "rerank/fusion.h"
 #include "rerank/io.h"
+#include "rerank/options.h"
 #include "rerank/run_first_stage.h"
 #include "rerank/search.h"
-#include "util/options.h"
 
 namespace rerank {
 namespace {

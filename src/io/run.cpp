@@ -4,10 +4,10 @@
 #include <ostream>
 #include <unordered_map>
 
-#include "io/atomic_file.h"
 #include "io/fields.h"
 #include "io/line_reader.h"
 #include "io/run_formats.h"
+#include "rerank/atomic_file.h"
 #include "rerank/error.h"
 #include "rerank/io.h"
 

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "model/gguf_tables.h"
+#include "rerank/chat_format.h"
 #include "rerank/error.h"
 
 namespace rerank {
@@ -216,12 +217,11 @@ std::string Model::decoder_prompt(const std::string& system, const std::string& 
   if (!info_.chat_template.empty()) {
     prompt = chat_prompt(system, user);
   } else if (!plain_prompts()) {
-    if (!system.empty()) prompt += "<|im_start|>system\n" + system + "<|im_end|>\n";
-    prompt += "<|im_start|>user\n" + user + "<|im_end|>\n<|im_start|>assistant\n";
+    prompt = chatml(system, user);
   } else {
     prompt = (system.empty() ? "" : system + "\n\n") + user + "\n\nAnswer:";
   }
-  if (info_.arch == "qwen3") prompt += "<think>\n\n</think>\n\n";
+  if (info_.arch == "qwen3") prompt += kQwen3EmptyThink;
   return prompt;
 }
 

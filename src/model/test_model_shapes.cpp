@@ -98,16 +98,4 @@ std::string default_vocab_path(TestModelArch arch) {
   return (std::filesystem::path(source) / "models" / file).string();
 }
 
-const std::string& qwen3_rerank_template() {
-  // Qwen3-Reranker's published prompt (system judgement instruction, <Instruct>/<Query>/<Document>
-  // user turn, empty think block), with llama.cpp's {query}/{document} placeholders.
-  static const std::string tmpl =
-      "<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and "
-      "the Instruct provided. Note that the answer can only be \"yes\" or \"no\".<|im_end|>\n"
-      "<|im_start|>user\n<Instruct>: Given a web search query, retrieve relevant passages that "
-      "answer the query\n<Query>: {query}\n<Document>: {document}<|im_end|>\n"
-      "<|im_start|>assistant\n<think>\n\n</think>\n\n";
-  return tmpl;
-}
-
 }  // namespace rerank

@@ -16,6 +16,7 @@
 #include <memory>
 #include <vector>
 
+#include "rerank/chat_format.h"
 #include "rerank/error.h"
 #include "rerank/test_models.h"
 
@@ -261,7 +262,7 @@ void set_hparams(const TestModelSpec& spec, const TestModelDims& d, gguf_context
     gguf_set_val_u32(g, key("attention.value_length").c_str(), d.head_dim);
     gguf_set_val_f32(g, key("rope.freq_base").c_str(), d.rope_freq_base);
     gguf_set_val_f32(g, key("attention.layer_norm_rms_epsilon").c_str(), d.norm_eps);
-    gguf_set_val_str(g, "tokenizer.chat_template.rerank", qwen3_rerank_template().c_str());
+    gguf_set_val_str(g, "tokenizer.chat_template.rerank", qwen3_reranker_template().c_str());
     const char* names[] = {"rerank"};
     gguf_set_arr_str(g, "tokenizer.chat_templates", names, 1);
     if (spec.rerank_head) {
@@ -281,7 +282,7 @@ void write_all(std::FILE* f, const void* data, std::size_t n, const std::string&
 void write_test_model(const TestModelSpec& spec, const std::string& path) {
   const TestModelDims d = test_model_dims(spec.arch, spec.shape);
   if (spec.rerank_head && spec.arch != TestModelArch::Qwen3)
-    throw Error("--rerank-head is for qwen3 models (bert models always have their classification head)");
+    throw Error("a rerank head is for qwen3 models (bert models always have their classification head)");
   const std::string vocab = spec.vocab_path.empty() ? default_vocab_path(spec.arch) : spec.vocab_path;
 
   GgufPtr g(gguf_init_empty());

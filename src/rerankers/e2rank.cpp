@@ -52,7 +52,7 @@ const char* default_query_template(bool encoder) { return encoder ? "e2rank-quer
 
 E2RankOptions parse_e2rank(OptionReader& params) {
   E2RankOptions o;
-  o.instruction = params.text("instruction", kDefaultRetrievalInstruction);
+  o.instruction = params.text("instruction", default_retrieval_instruction());
   o.feedback_docs = static_cast<std::size_t>(params.integer("fb_docs", 20, 0, 1000));
   o.passage_tokens = static_cast<std::size_t>(params.integer("passage_tokens", 512, 1, 1 << 20));
   o.prompt = read_prompt_choice(params);

@@ -99,7 +99,7 @@ const char* default_query_template(bool encoder) { return encoder ? "plain-query
 
 EmbeddingOptions parse_embedding(OptionReader& params) {
   EmbeddingOptions o;
-  o.instruction = params.text("instruction", kDefaultRetrievalInstruction);
+  o.instruction = params.text("instruction", default_retrieval_instruction());
   o.passage_tokens = static_cast<std::size_t>(params.integer("passage_tokens", 512, 1, 1 << 20));
   o.prompt = read_prompt_choice(params);
   for (bool encoder : {false, true})

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "rerank/llm_backend.h"
-#include "util/options.h"
+#include "rerank/options.h"
 
 namespace rerank::llm {
 

@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "rerank/llm_backend.h"
+#include "rerank/options.h"
 #include "rerank/reranker.h"
 #include "rerankers/prompts.h"
 #include "rerankers/round_scheduler.h"
-#include "util/options.h"
 
 namespace rerank::llm {
 

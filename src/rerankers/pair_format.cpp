@@ -29,18 +29,6 @@ double aggregate(const std::vector<double>& chunk_scores, Chunking chunking) {
   return chunk_scores.front();
 }
 
-const std::string& qwen3_reranker_template() {
-  static const std::string t = "<|im_start|>system\n" + std::string(kPointwiseSystem) +
-                               "<|im_end|>\n<|im_start|>user\n" + kPointwiseUser +
-                               "<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n";
-  return t;
-}
-
-const std::string& default_instruction() {
-  static const std::string s = "Given a web search query, retrieve relevant passages that answer the query";
-  return s;
-}
-
 PairFormat PairFormat::for_model(const Model& model, const std::string& user_template,
                                  const std::string& instruction, bool llama_server_encoding) {
   PairFormat f(model);
@@ -53,12 +41,14 @@ PairFormat PairFormat::for_model(const Model& model, const std::string& user_tem
   } else if (info.kind == ModelKind::DecoderLM) {
     // Qwen3-Reranker's prompt, in the model's own chat format (its system turn, and the
     // <Instruct>/<Query>/<Document> user turn with placeholders that survive the rendering).
-    f.template_ = model.decoder_prompt(kPointwiseSystem, kPointwiseUser);
+    f.template_ = model.decoder_prompt(qwen3_reranker_prompt().system, qwen3_reranker_prompt().user);
   }
-  f.instruction_ = instruction.empty() ? default_instruction() : instruction;
+  f.instruction_ = instruction.empty() ? qwen3_reranker_prompt().instruction : instruction;
   if (f.template_.empty()) {
     if (!instruction.empty())
-      throw Error("--instruction needs a model with a prompt template (this is a plain cross-encoder)");
+      throw Error(
+          "pointwise: option instruction needs a model with a prompt template (this is a plain "
+          "cross-encoder)");
     return f;
   }
   if (f.template_.find("{query}") == std::string::npos || f.template_.find("{document}") == std::string::npos)
@@ -70,7 +60,8 @@ PairFormat PairFormat::for_model(const Model& model, const std::string& user_tem
     const auto at = f.template_.find(marker);
     if (at == std::string::npos)
       throw Error(
-          "--instruction given but the prompt template has neither {instruction} nor an <Instruct>: line");
+          "pointwise: option instruction given but the prompt template has neither {instruction} nor an "
+          "<Instruct>: line");
     const auto end = f.template_.find('\n', at);
     f.template_.replace(at + marker.size(),
                         end == std::string::npos ? std::string::npos : end - at - marker.size(),
@@ -179,8 +170,8 @@ std::vector<TokenIds> pair_sequences(const PairFormat& format, const PairFormat:
   const std::size_t frame = parts.before_doc.size() + parts.after_doc.size();
   if (frame >= max_length)
     throw Error("the query with its prompt takes " + std::to_string(frame) +
-                " tokens, leaving no room for a document within max-length " + std::to_string(max_length) +
-                " (queries are never truncated; raise --max-length)");
+                " tokens, leaving no room for a document within max_length " + std::to_string(max_length) +
+                " (queries are never truncated; raise option max_length)");
   const std::size_t window = max_length - frame;
   const TokenIds doc_tokens = format.document_tokens(document);
   std::vector<TokenIds> out;

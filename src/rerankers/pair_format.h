@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "rerank/chat_format.h"
 #include "rerank/language_model.h"
 #include "rerank/model.h"
 
@@ -14,17 +15,6 @@ enum class Chunking { MaxP, FirstP, SumP };
 Chunking parse_chunking(const std::string& name);  // "maxp", "firstp", "sump"
 // MaxP: the best chunk; FirstP: the first chunk; SumP: the sum over chunks.
 double aggregate(const std::vector<double>& chunk_scores, Chunking chunking);
-
-// Qwen3-Reranker's published prompt: its system turn and user turn, which decoders get in their own
-// chat format (Model::decoder_prompt), and the whole ChatML prompt with its empty think block.
-inline constexpr const char* kPointwiseSystem =
-    "Judge whether the Document meets the requirements based on the Query and the Instruct provided. Note "
-    "that "
-    "the answer can only be \"yes\" or \"no\".";
-inline constexpr const char* kPointwiseUser =
-    "<Instruct>: {instruction}\n<Query>: {query}\n<Document>: {document}";
-const std::string& qwen3_reranker_template();
-const std::string& default_instruction();
 
 class PairFormat {
  public:

@@ -12,9 +12,9 @@
 #include "rerank/cross_encoder.h"
 #include "rerank/error.h"
 #include "rerank/language_model.h"
+#include "rerank/options.h"
 #include "rerank/reranker.h"
 #include "rerankers/pair_format.h"
-#include "util/options.h"
 
 namespace rerank {
 namespace {

@@ -10,7 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "util/options.h"
+#include "rerank/chat_format.h"
+#include "rerank/options.h"
 
 namespace rerank::llm {
 
@@ -22,9 +23,9 @@ struct PromptTemplate {
   std::string answer_prefix;  // the start of the assistant's answer, written by us
 };
 
-// The default task instruction of instruction-aware embedding models (Qwen3-Embedding, E2Rank).
-inline constexpr const char* kDefaultRetrievalInstruction =
-    "Given a web search query, retrieve relevant passages that answer the query";
+// The default task instruction of instruction-aware embedding models (Qwen3-Embedding, E2Rank):
+// Qwen3-Reranker's (chat_format.h).
+inline const std::string& default_retrieval_instruction() { return qwen3_reranker_prompt().instruction; }
 
 // Built-in templates by name: rankzephyr (listwise), first, prp (pairwise), setwise, insertrank,
 // embedding-query, e2rank-query.

@@ -1,4 +1,4 @@
-#include "util/options.h"
+#include "rerank/options.h"
 
 #include <charconv>
 #include <cmath>

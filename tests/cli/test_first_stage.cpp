@@ -110,6 +110,13 @@ TEST_F(SciFact, Rm3AndFusionProduceRuns) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto f = eval_summary(dataset() + "/qrels/test.tsv", fused);
   EXPECT_GT(f.at("ndcg_cut_10"), 0.6);
+  // The same fusion as one first stage of the registry: the same bytes.
+  const std::string named =
+      search(flat_, "rrf_named",
+             {"--hits", "1000", "--depth", "100", "--tag", "fused", "--first-stage", "rrf(bm25,bm25+rm3)"});
+  EXPECT_EQ(slurp(named), slurp(fused));
+  // bm25+rm3 by name is --rm3.
+  EXPECT_EQ(slurp(search(flat_, "rm3_named", {"--hits", "100", "--first-stage", "bm25+rm3"})), slurp(rm3));
 }
 
 TEST(FirstStageCli, CorruptIndexIsAnErrorNotACrash) {
@@ -133,6 +140,19 @@ TEST(FirstStageCli, CorruptIndexIsAnErrorNotACrash) {
       {"search", "--index", dir, "--queries", queries, "--output", tmp("y") + ".run", "--fields", "body=1"});
   EXPECT_EQ(f.exit_code, 1);
   EXPECT_THAT(f.err, testing::HasSubstr("no field 'body'"));
+  // First-stage specs and options are checked before the index is opened.
+  const auto spec = run_cli({"search", "--index", "/nonexistent", "--queries", queries, "--output",
+                             tmp("z") + ".run", "--first-stage", "rrf(bm25,bm26)"});
+  EXPECT_EQ(spec.exit_code, 1);
+  EXPECT_THAT(spec.err, testing::StartsWith("rerank search: error: unknown first stage 'bm26' (available: "));
+  const auto k1 = run_cli({"search", "--index", "/nonexistent", "--queries", queries, "--output",
+                           tmp("z") + ".run", "--k1", "-1"});
+  EXPECT_EQ(k1.err, "rerank search: error: bm25: option k1 must be between 0 and 1e+06, got -1\n");
+  const auto fb = run_cli({"search", "--index", "/nonexistent", "--queries", queries, "--output",
+                           tmp("z") + ".run", "--fb-docs", "5"});
+  EXPECT_EQ(fb.err,
+            "rerank search: error: first stage bm25: unknown option(s) fb_docs (known: b, fields, k1, "
+            "remove_query)\n");
 }
 
 }  // namespace

@@ -110,4 +110,59 @@ TEST(RerankCli, BadModelsAndArgumentsAreClearErrors) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+// Options are checked before the model file is read: a model that does not exist is not what is
+// reported, and the flag that set a misread option is named.
+TEST(RerankCli, OptionsAreCheckedBeforeTheModelIsRead) {
+  const std::string cands = scratch("opts.jsonl"), out = scratch("opts.run");
+  std::ofstream(cands) << R"({"query_id": "q1", "query": "x", "candidates": [{"id": "a", "text": "y"}]})"
+                       << "\n";
+  const std::string missing = "/nonexistent/model.gguf";
+  auto r = run_cli({"rerank", "--model", missing, "--candidates", cands, "--output", out, "--strategy",
+                    "setwise", "--param", "childern=2"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err,
+              ::testing::StartsWith("rerank rerank: error: setwise: unknown option(s) childern (known: "));
+  EXPECT_THAT(r.err, ::testing::HasSubstr("children"));
+  r = run_cli({"rerank", "--model", missing, "--candidates", cands, "--output", out, "--max-length", "3"});
+  EXPECT_EQ(
+      r.err,
+      "rerank rerank: error: pointwise: option max_length (--max-length) must be between 8 and 1048576, "
+      "got 3\n");
+  // Valid options get as far as the model.
+  r = run_cli({"rerank", "--model", missing, "--candidates", cands, "--output", out});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, ::testing::HasSubstr(missing));
+  EXPECT_FALSE(fs::exists(out));
+}
+
+// `--first-stage` retrieves and reranks in one command; the result is the same as reranking the
+// first stage's run file.
+TEST(RerankCli, FirstStageThenRerankEqualsRerankingItsRun) {
+  const std::string corpus = scratch("fs-corpus.jsonl"), queries = scratch("fs-queries.tsv");
+  const std::string index = scratch("fs-index"), run = scratch("fs-bm25.run");
+  std::ofstream(corpus) << R"({"_id": "a", "text": "iron oxide dust covers mars"})"
+                        << "\n"
+                        << R"({"_id": "b", "title": "Mars", "text": "the red planet mars"})"
+                        << "\n"
+                        << R"({"_id": "c", "text": "bananas are yellow"})"
+                        << "\n"
+                        << R"({"_id": "d", "text": "red bananas from mars"})"
+                        << "\n";
+  std::ofstream(queries) << "q1\tred mars\nq2\tyellow bananas\n";
+  fs::remove_all(index);
+  ASSERT_EQ(run_cli({"index", "--corpus", corpus, "--index", index, "--quiet"}).exit_code, 0);
+  ASSERT_EQ(run_cli({"search", "--index", index, "--queries", queries, "--output", run, "--quiet"}).exit_code,
+            0);
+  const std::string model = rerank::test::tiny_model(rerank::test::Tiny::Bert);
+  const std::string via_run = scratch("fs-via-run.run"), via_stage = scratch("fs-via-stage.run");
+  auto r = run_cli({"rerank", "--model", model, "--queries", queries, "--corpus", corpus, "--run", run,
+                    "--depth", "2", "--output", via_run});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_cli({"rerank", "--model", model, "--queries", queries, "--corpus", corpus, "--first-stage", "bm25",
+               "--index", index, "--depth", "2", "--output", via_stage});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(slurp(via_stage), slurp(via_run));
+  EXPECT_EQ(parse_run(slurp(via_stage)).size(), 5u);  // q1: a, b, d; q2: c, d (what BM25 matched)
+}
+
 }  // namespace

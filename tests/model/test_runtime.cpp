@@ -14,6 +14,7 @@
 
 #include "error_message.h"
 #include "model/exact_gelu.h"
+#include "rerank/chat_format.h"
 #include "rerank/cross_encoder.h"
 #include "rerank/error.h"
 #include "rerank/language_model.h"
@@ -123,7 +124,7 @@ TEST(ModelLoad, TinyQwen3IsADecoderWithItsRerankTemplate) {
     EXPECT_EQ(info.rank_head, which == Tiny::Qwen3WithHead);
     EXPECT_EQ(info.head_dim, 32);
     EXPECT_EQ(info.n_head_kv, 2);
-    EXPECT_EQ(info.rerank_template, rerank::qwen3_rerank_template());
+    EXPECT_EQ(info.rerank_template, rerank::qwen3_reranker_template());
   }
 }
 

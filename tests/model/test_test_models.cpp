@@ -10,6 +10,7 @@
 #include <memory>
 #include <sstream>
 
+#include "rerank/chat_format.h"
 #include "rerank/error.h"
 #include "rerank/test_models.h"
 #include "rerank/tokenizer.h"
@@ -185,7 +186,7 @@ float p_yes_from_logits(const float* logits, llama_token yes, llama_token no) {
 }
 
 std::string rerank_prompt(const std::string& q, const std::string& d) {
-  std::string p = rerank::qwen3_rerank_template();
+  std::string p = rerank::qwen3_reranker_template();
   p.replace(p.find("{query}"), 7, q);
   p.replace(p.find("{document}"), 10, d);
   return p;
@@ -205,7 +206,7 @@ TEST(TestModels, TinyQwen3DecoderLoadsAndGivesFiniteLogits) {
   const llama_vocab* v = llama_model_get_vocab(m.get());
   EXPECT_EQ(llama_vocab_n_tokens(v), 151936);
   ASSERT_NE(llama_model_chat_template(m.get(), "rerank"), nullptr);
-  EXPECT_EQ(llama_model_chat_template(m.get(), "rerank"), rerank::qwen3_rerank_template());
+  EXPECT_EQ(llama_model_chat_template(m.get(), "rerank"), rerank::qwen3_reranker_template());
 
   auto c = make_context(m.get(), false, LLAMA_POOLING_TYPE_NONE, 1);
   const auto prompt = tokenize(m.get(), rerank_prompt("what do cats eat", "Cats eat meat."), true);
@@ -364,7 +365,7 @@ TEST(TestModels, BadSpecsAreClearErrors) {
   expect_error(spec_of(TestModelArch::Bert, TestModelShape::Qwen3_0_6B),
                "shape qwen3-0.6b is not a bert shape (use tiny or minilm-l6)");
   expect_error(spec_of(TestModelArch::Bert, TestModelShape::Tiny, 1, TestModelType::F16, true),
-               "--rerank-head is for qwen3 models (bert models always have their classification head)");
+               "a rerank head is for qwen3 models (bert models always have their classification head)");
   auto missing = spec_of(TestModelArch::Bert, TestModelShape::Tiny);
   missing.vocab_path = "/nonexistent/vocab.gguf";
   expect_error(missing, "/nonexistent/vocab.gguf: no such vocabulary file");

@@ -101,8 +101,9 @@ TEST(PairFormat, CrossEncoderPairIsHuggingFacesEncoding) {
   expected.pop_back();
   EXPECT_EQ(server.whole("capital of france", "paris is the capital"), expected);
   EXPECT_EQ(server.second_segment_start(server.parts("capital of france")), std::string::npos);
-  EXPECT_EQ(error_of([&] { pw::PairFormat::for_model(*model, "", "be helpful"); }),
-            "--instruction needs a model with a prompt template (this is a plain cross-encoder)");
+  EXPECT_EQ(
+      error_of([&] { pw::PairFormat::for_model(*model, "", "be helpful"); }),
+      "pointwise: option instruction needs a model with a prompt template (this is a plain cross-encoder)");
 }
 
 TEST(PairFormat, DecoderUsesQwen3RerankersPublishedPrompt) {
@@ -119,7 +120,7 @@ TEST(PairFormat, DecoderUsesQwen3RerankersPublishedPrompt) {
   // Placeholders inside the query or document are not expanded.
   EXPECT_EQ(f.whole("what is {document}?", "some {query} text"), tok.tokenize(expected, false, true));
   // Our built-in template (for models without one in their metadata) is the same prompt.
-  const auto builtin = pw::PairFormat::for_model(*model, pw::qwen3_reranker_template(), "");
+  const auto builtin = pw::PairFormat::for_model(*model, rerank::qwen3_reranker_template(), "");
   EXPECT_EQ(builtin.whole("what is {document}?", "some {query} text"), tok.tokenize(expected, false, true));
   // A custom instruction replaces the <Instruct> line of the model's template.
   const auto custom = pw::PairFormat::for_model(*model, "", "Find proofs");
@@ -176,8 +177,8 @@ TEST(Chunking, WindowsOverlapNeverCutTheQueryAndCoverTheDocument) {
   EXPECT_EQ(error_of([&] {
               pw::pair_sequences(f, f.parts(long_text(40)), long_text(40), doc, 32, 8, pw::Chunking::MaxP);
             }),
-            "the query with its prompt takes 43 tokens, leaving no room for a document within max-length 32 "
-            "(queries are never truncated; raise --max-length)");
+            "the query with its prompt takes 43 tokens, leaving no room for a document within max_length 32 "
+            "(queries are never truncated; raise option max_length)");
   EXPECT_DOUBLE_EQ(pw::aggregate({0.5, 2.0, -1.0}, pw::Chunking::MaxP), 2.0);
   EXPECT_DOUBLE_EQ(pw::aggregate({0.5, 2.0, -1.0}, pw::Chunking::FirstP), 0.5);
   EXPECT_DOUBLE_EQ(pw::aggregate({0.5, 2.0, -1.0}, pw::Chunking::SumP), 1.5);
