@@ -107,7 +107,7 @@ Figures bench_xapian(const std::vector<rerank::Document>& docs, const std::vecto
       Xapian::Document doc;
       generator.set_document(doc);
       generator.index_text(d.title.empty() ? d.text : d.title + " " + d.text);
-      doc.set_data(d.id);
+      doc.set_data(d.doc_id);
       db.add_document(doc);
     }
     db.commit();

@@ -9,7 +9,7 @@
 namespace rerank {
 
 struct Document {
-  std::string id;
+  std::string doc_id;
   std::string title;
   std::string text;
 };

@@ -36,7 +36,7 @@ std::vector<std::pair<std::string, std::string>> read_texts(const EmbedArgs& a) 
   if (a.corpus) {
     CorpusReader reader(a.input);
     Document d;
-    while (reader.next(d)) out.emplace_back(d.id, document_text(d.title, d.text));
+    while (reader.next(d)) out.emplace_back(d.doc_id, document_text(d.title, d.text));
     return out;
   }
   for (const auto& q : read_queries(a.input)) out.emplace_back(q.id, q.text);

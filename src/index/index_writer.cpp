@@ -100,7 +100,7 @@ void IndexWriter::add(const Document& doc) {
     }
   }
   s.docvec_doc_end.push_back(s.docvec_terms.size());
-  s.doc_id_bytes->write(doc.id);
+  s.doc_id_bytes->write(doc.doc_id);
   s.doc_id_offsets.push_back(s.doc_id_bytes->size());
   s.num_docs += 1;
   if (s.memory_used > s.options.memory_budget_bytes) {

@@ -56,7 +56,7 @@ struct CorpusReader::Impl {
 
   bool parse_json(std::string_view line, Document& doc, std::size_t& line_no) {
     const auto obj = io::parse_json_object(reader, line);
-    doc.id = io::json_id(reader, obj, "_id");
+    doc.doc_id = io::json_id(reader, obj, "_id");
     doc.title = io::json_string(reader, obj, "title", false);
     doc.text = io::json_string(reader, obj, "text", true);
     line_no = reader.line_number();
@@ -66,12 +66,12 @@ struct CorpusReader::Impl {
   void parse_trec(Document& doc, std::size_t line_no) {
     const auto docno = io::take_element(body, "DOCNO");
     if (!docno) throw InputError(reader.path(), line_no, "<DOC> has no <DOCNO>..</DOCNO>");
-    doc.id = io::collapse_whitespace(*docno);
-    if (doc.id.empty()) throw InputError(reader.path(), line_no, "<DOCNO> is empty");
-    if (doc.id.find(' ') != std::string::npos)
-      throw InputError(reader.path(), line_no, "<DOCNO> \"" + doc.id + "\" is not a single token");
+    doc.doc_id = io::collapse_whitespace(*docno);
+    if (doc.doc_id.empty()) throw InputError(reader.path(), line_no, "<DOCNO> is empty");
+    if (doc.doc_id.find(' ') != std::string::npos)
+      throw InputError(reader.path(), line_no, "<DOCNO> \"" + doc.doc_id + "\" is not a single token");
     if (io::find_nocase(body, "<DOCNO>") != std::string::npos)
-      throw InputError(reader.path(), line_no, "document \"" + doc.id + "\" has a second <DOCNO>");
+      throw InputError(reader.path(), line_no, "document \"" + doc.doc_id + "\" has a second <DOCNO>");
     const auto title = io::take_element(body, "TITLE");
     doc.title = title ? io::collapse_whitespace(io::strip_tags(*title)) : std::string();
     doc.text = io::collapse_whitespace(io::strip_tags(body));
@@ -102,13 +102,13 @@ std::unordered_map<std::string, Document> read_documents(const std::string& path
   Document doc;
   std::size_t line = 0;
   while (reader.next(doc, line)) {
-    if (!wanted.count(doc.id)) continue;
-    const auto [it, inserted] = first_line.emplace(doc.id, line);
+    if (!wanted.count(doc.doc_id)) continue;
+    const auto [it, inserted] = first_line.emplace(doc.doc_id, line);
     if (!inserted)
       throw InputError(
           path, line,
-          "duplicate document id \"" + doc.id + "\" (first on line " + std::to_string(it->second) + ")");
-    std::string id = doc.id;
+          "duplicate document id \"" + doc.doc_id + "\" (first on line " + std::to_string(it->second) + ")");
+    std::string id = doc.doc_id;
     found.emplace(std::move(id), std::move(doc));
     doc = Document();
   }

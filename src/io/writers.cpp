@@ -38,15 +38,15 @@ void check_trec_fields(const std::string& kind, const std::string& id,
 
 void write_beir_document(std::ostream& out, const Document& doc) {
   nlohmann::ordered_json obj;
-  obj["_id"] = doc.id;
+  obj["_id"] = doc.doc_id;
   obj["title"] = doc.title;
   obj["text"] = doc.text;
-  out << dump_line(obj, "document \"" + doc.id + "\"") << '\n';
+  out << dump_line(obj, "document \"" + doc.doc_id + "\"") << '\n';
 }
 
 void write_trec_document(std::ostream& out, const Document& doc) {
-  check_trec_fields("document", doc.id, {&doc.title, &doc.text}, io::has_tag);
-  out << "<DOC>\n<DOCNO>" << doc.id << "</DOCNO>\n";
+  check_trec_fields("document", doc.doc_id, {&doc.title, &doc.text}, io::has_tag);
+  out << "<DOC>\n<DOCNO>" << doc.doc_id << "</DOCNO>\n";
   if (!doc.title.empty()) out << "<TITLE>" << doc.title << "</TITLE>\n";
   if (!doc.text.empty()) out << doc.text << '\n';
   out << "</DOC>\n";

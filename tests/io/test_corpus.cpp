@@ -31,16 +31,16 @@ TEST(Corpus, ReadsBeirJsonl) {
   EXPECT_EQ(reader.bytes_read(), 0u);
   Document d;
   ASSERT_TRUE(reader.next(d));
-  EXPECT_EQ(d.id, "d1");
+  EXPECT_EQ(d.doc_id, "d1");
   EXPECT_EQ(d.title, "Mars");
   EXPECT_EQ(d.text, "The red planet.");
   EXPECT_EQ(reader.bytes_read(), content.find('\n') + 1);
   ASSERT_TRUE(reader.next(d));
-  EXPECT_EQ(d.id, "2");
+  EXPECT_EQ(d.doc_id, "2");
   EXPECT_EQ(d.title, "");
   EXPECT_EQ(d.text, "No title here.");
   ASSERT_TRUE(reader.next(d));
-  EXPECT_EQ(d.id, "d3");
+  EXPECT_EQ(d.doc_id, "d3");
   EXPECT_EQ(d.title, "");
   EXPECT_EQ(d.text, "");
   EXPECT_FALSE(reader.next(d));
@@ -57,15 +57,15 @@ TEST(Corpus, ReadsTrecDocuments) {
                  "<TITLE>A\ntitle</TITLE>\n<TEXT>\nbody &amp; a<b\n</TEXT>\n</doc>\r\n"
                  "<DOC>\n<DOCNO>4</DOCNO>\n</DOC>\n"));
   ASSERT_EQ(docs.size(), 4u);
-  EXPECT_EQ(docs[0].id, "1");
+  EXPECT_EQ(docs[0].doc_id, "1");
   EXPECT_EQ(docs[0].title, "");
   EXPECT_EQ(docs[0].text, "compact memories have flexible capacities");
-  EXPECT_EQ(docs[1].id, "AP-2");
+  EXPECT_EQ(docs[1].doc_id, "AP-2");
   EXPECT_EQ(docs[1].text, "one line");
-  EXPECT_EQ(docs[2].id, "3");
+  EXPECT_EQ(docs[2].doc_id, "3");
   EXPECT_EQ(docs[2].title, "A title");
   EXPECT_EQ(docs[2].text, "body &amp; a<b");
-  EXPECT_EQ(docs[3].id, "4");
+  EXPECT_EQ(docs[3].doc_id, "4");
   EXPECT_EQ(docs[3].text, "");
 }
 
@@ -132,7 +132,7 @@ TEST(Corpus, ReadDocumentsKeepsOnlyWanted) {
   ASSERT_EQ(docs.size(), 2u);
   EXPECT_EQ(docs.at("a").text, "A");
   EXPECT_EQ(docs.at("c").title, "T");
-  EXPECT_EQ(docs.at("c").id, "c");
+  EXPECT_EQ(docs.at("c").doc_id, "c");
   EXPECT_EQ(input_error([] {
               read_documents(
                   write_temp("c_dup.trec", "<DOC><DOCNO>x</DOCNO>1</DOC>\n\n<DOC><DOCNO>x</DOCNO>2</DOC>\n"),

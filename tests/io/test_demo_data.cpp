@@ -17,8 +17,8 @@ TEST(DemoData, CountsAndConsistency) {
   Document d;
   std::size_t titled = 0;
   while (reader.next(d)) {
-    EXPECT_TRUE(ids.insert(d.id).second) << "duplicate " << d.id;
-    EXPECT_FALSE(d.text.empty()) << d.id;
+    EXPECT_TRUE(ids.insert(d.doc_id).second) << "duplicate " << d.doc_id;
+    EXPECT_FALSE(d.text.empty()) << d.doc_id;
     titled += !d.title.empty();
   }
   EXPECT_EQ(ids.size(), 184u);

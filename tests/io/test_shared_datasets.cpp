@@ -72,7 +72,7 @@ TEST(SharedDatasets, NplInTrecFormat) {
   CorpusReader reader(shared("npl/docs.trec"));
   Document d;
   ASSERT_TRUE(reader.next(d));
-  EXPECT_EQ(d.id, "1");
+  EXPECT_EQ(d.doc_id, "1");
   EXPECT_EQ(
       d.text,
       "compact memories have flexible capacities a digital data storage system with capacity up to bits and "
@@ -80,7 +80,7 @@ TEST(SharedDatasets, NplInTrecFormat) {
   std::size_t n = 1;
   while (reader.next(d)) ++n;
   EXPECT_EQ(n, 11429u);
-  EXPECT_EQ(d.id, "11429");
+  EXPECT_EQ(d.doc_id, "11429");
 
   const auto topics = read_queries(shared("npl/topics.trec"));
   ASSERT_EQ(topics.size(), 93u);
@@ -115,8 +115,8 @@ TEST(SharedDatasets, ConversionsRoundTrip) {
     Document d;
     std::size_t i = 0, mismatches = 0;
     while (reader.next(d)) {
-      mismatches +=
-          i >= original.size() || d.id != original[i].id || d.text != original[i].text || !d.title.empty();
+      mismatches += i >= original.size() || d.doc_id != original[i].doc_id || d.text != original[i].text ||
+                    !d.title.empty();
       ++i;
     }
     EXPECT_EQ(i, original.size()) << name;

@@ -31,11 +31,11 @@ TEST(Writers, Documents) {
   CorpusReader reader(write_temp("w_docs.trec", trec.str()));
   Document d;
   ASSERT_TRUE(reader.next(d));
-  EXPECT_EQ(d.id, "d1");
+  EXPECT_EQ(d.doc_id, "d1");
   EXPECT_EQ(d.title, "Red \"planet\"");
   EXPECT_EQ(d.text, "Mars is red.");
   ASSERT_TRUE(reader.next(d));
-  EXPECT_EQ(d.id, "d2");
+  EXPECT_EQ(d.doc_id, "d2");
   EXPECT_EQ(d.title, "");
   EXPECT_EQ(d.text, "Only text.");
 }

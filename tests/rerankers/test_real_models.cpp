@@ -175,7 +175,7 @@ TEST_F(SmolLm2, YesNoLogProbsEqualLlamaCppUsedPlainly) {
     for (std::size_t i = 0; i < pairs.size(); i += 2) {
       rerank::CandidateList l{pairs[i].query, {}};
       for (std::size_t j = i; j < i + 2; ++j)
-        l.candidates.push_back({pairs[j].document.id + (j % 2 ? "-other" : ""), pairs[j].document.title,
+        l.candidates.push_back({pairs[j].document.doc_id + (j % 2 ? "-other" : ""), pairs[j].document.title,
                                 pairs[j].document.text, 0.0});
       lists.push_back(std::move(l));
     }
