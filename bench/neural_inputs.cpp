@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "rerank/tokenizer.h"
+#include "rerank/types.h"
 
 namespace {
 
@@ -116,7 +117,7 @@ std::size_t server_pair_tokens(const rerank::Tokenizer& tok, const llama_model* 
       for (std::size_t at; (at = p.find(key)) != std::string::npos;) p.replace(at, key.size(), val);
     return tok.tokenize(p, false, true).size();
   }
-  const llama_vocab* v = tok.vocab();
+  const llama_vocab* v = llama_model_get_vocab(m);
   return tok.tokenize(q, false, false).size() + tok.tokenize(d, false, false).size() +
          (llama_vocab_get_add_bos(v) ? 1 : 0) + (llama_vocab_get_add_eos(v) ? 2 : 0) +
          (llama_vocab_get_add_sep(v) ? 1 : 0);
@@ -219,9 +220,7 @@ int main(int argc, char** argv) {
         auto it = truncated.find(doc);
         if (it == truncated.end()) {
           const Doc& d = corpus[doc];
-          const std::string full = d.title.empty()  ? d.text
-                                   : d.text.empty() ? d.title
-                                                    : d.title + " " + d.text;
+          const std::string full = rerank::document_text(d.title, d.text);
           it = truncated.emplace(doc, truncate_words(tok, full, limit)).first;
           cf << json{{"_id", doc}, {"title", std::string()}, {"text", it->second}}.dump() << "\n";
         }

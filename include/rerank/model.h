@@ -88,7 +88,6 @@ class Model {
 
   const ModelInfo& info() const { return info_; }
   const Tokenizer& tokenizer() const { return tokenizer_; }
-  llama_model* get() const { return model_.get(); }
 
   // Estimated floating-point operations of one forward pass over `new_tokens` tokens that sit after
   // `past_tokens` already-cached positions of the same sequence: 2 x (non-embedding parameters) per
@@ -113,6 +112,8 @@ class Model {
  private:
   Model() = default;
   ModelInfo info_;
+  // The llama.cpp handle, for the runtime in src/model only (model/llama_session.h).
+  friend llama_model* llama_handle(const Model& model);
   std::shared_ptr<llama_model> model_;
   Tokenizer tokenizer_;
 };

@@ -22,8 +22,6 @@ class Tokenizer {
  public:
   // Throws rerank::Error naming the file when it is missing or not a loadable GGUF vocabulary.
   static Tokenizer load(const std::string& gguf_path);
-  // The tokenizer of a model already loaded with its weights (shares ownership of it).
-  static Tokenizer from_model(std::shared_ptr<llama_model> model);
 
   // add_special: the model's BOS/CLS...SEP framing; parse_special: "<|im_start|>"-like text
   // becomes its special token instead of being split into pieces.
@@ -34,9 +32,13 @@ class Tokenizer {
   std::int32_t single_token(std::string_view text) const;
   SpecialTokens special_tokens() const;
 
+ private:
+  friend class Model;
+  // The tokenizer of a model already loaded with its weights (shares ownership of it).
+  static Tokenizer from_model(std::shared_ptr<llama_model> model);
+  // The llama.cpp vocabulary, for src/model only.
   const llama_vocab* vocab() const;
 
- private:
   struct ModelDeleter {
     void operator()(llama_model* m) const;
   };

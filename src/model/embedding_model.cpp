@@ -32,7 +32,7 @@ EmbeddingModel::EmbeddingModel(std::shared_ptr<const Model> model, RuntimeOption
   cp.pooling_type = LLAMA_POOLING_TYPE_UNSPECIFIED;  // the model's own pooling
   cp.kv_unified = true;
   cp.no_perf = true;
-  llama_context* ctx = llama_init_from_model(model_->get(), cp);
+  llama_context* ctx = llama_init_from_model(llama_handle(*model_), cp);
   if (!ctx) throw Error(model_->info().path + ": llama.cpp could not create an embedding context");
   state_->ctx.reset(ctx);
   switch (llama_pooling_type(ctx)) {
@@ -81,8 +81,8 @@ std::vector<std::vector<float>> EmbeddingModel::embed(const std::vector<std::str
                                                       std::vector<RerankCost>* costs) {
   llama_context* ctx = state_->ctx.get();
   llama_memory_t mem = llama_get_memory(ctx);
-  const llama_vocab* vocab = llama_model_get_vocab(model_->get());
-  const int n_embd = llama_model_n_embd(model_->get());
+  const llama_vocab* vocab = llama_model_get_vocab(llama_handle(*model_));
+  const int n_embd = llama_model_n_embd(llama_handle(*model_));
   const std::size_t budget = static_cast<std::size_t>(options_.batch_tokens);
   const std::size_t max_seqs = llama_n_seq_max(ctx);
   const bool last_token = !state_->pooled || pooling_ == "last";

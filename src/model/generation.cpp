@@ -107,7 +107,7 @@ std::vector<GeneratedText> LanguageModel::generate(const std::vector<TokenIds>& 
                   std::to_string(options[i].max_tokens) + " generated tokens exceeds the context");
     any_constraint = any_constraint || static_cast<bool>(options[i].constraint);
   }
-  const llama_vocab* vocab = llama_model_get_vocab(model_->get());
+  const llama_vocab* vocab = llama_model_get_vocab(llama_handle(*model_));
   if (any_constraint && state_->pieces.empty()) {
     state_->pieces.resize(static_cast<std::size_t>(llama_vocab_n_tokens(vocab)));
     for (std::size_t t = 0; t < state_->pieces.size(); ++t)

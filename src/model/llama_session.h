@@ -8,6 +8,11 @@
 
 #include "rerank/model.h"
 
+namespace rerank {
+// The llama.cpp handle of a loaded model: the runtime's alone (Model keeps it out of its public API).
+llama_model* llama_handle(const Model& model);
+}  // namespace rerank
+
 namespace rerank::detail {
 
 // Batch invariance (a document's score must not depend on its batch-mates; required within 1e-5).

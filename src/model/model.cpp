@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "model/gguf_tables.h"
+#include "model/llama_session.h"
 #include "rerank/chat_format.h"
 #include "rerank/error.h"
 
@@ -239,5 +240,7 @@ double Model::forward_flops(std::uint64_t new_tokens, std::uint64_t past_tokens,
       info_.kind == ModelKind::DecoderLM ? 2.0 * embd_table * static_cast<double>(output_rows) : 0.0;
   return 2.0 * dense * n + attention + head;
 }
+
+llama_model* llama_handle(const Model& model) { return model.model_.get(); }
 
 }  // namespace rerank

@@ -14,6 +14,7 @@
 
 #include "error_message.h"
 #include "model/exact_gelu.h"
+#include "model/llama_session.h"
 #include "rerank/chat_format.h"
 #include "rerank/cross_encoder.h"
 #include "rerank/error.h"
@@ -54,7 +55,7 @@ llama_context* reference_decode(const rerank::Model& model, const TokenIds& toke
     cp.cb_eval = rerank::detail::exact_gelu_callback;
     cp.cb_eval_user_data = rerank::detail::exact_gelu_user_data(model.info().n_ff);
   }
-  llama_context* ctx = llama_init_from_model(model.get(), cp);
+  llama_context* ctx = llama_init_from_model(rerank::llama_handle(model), cp);
   llama_batch batch = llama_batch_init(512, 0, 1);
   auto add = [&](llama_token t, llama_pos pos, llama_seq_id seq, bool out) {
     const int i = batch.n_tokens++;
