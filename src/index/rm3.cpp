@@ -1,10 +1,8 @@
 // RM3 as Anserini's Rm3Reranker and FeatureVector compute it, including their float/double mix.
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <exception>
 #include <map>
-#include <mutex>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -12,6 +10,7 @@
 #include "rerank/analyzer.h"
 #include "rerank/error.h"
 #include "rerank/search.h"
+#include "util/parallel.h"
 
 namespace rerank {
 namespace {
@@ -102,26 +101,14 @@ Run search_all(std::shared_ptr<const Index> index, const SearchOptions& options,
                const std::vector<Query>& queries, std::size_t k, unsigned threads, const std::string& tag) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(queries.size(), 1)));
+  // Each thread searches with its own retriever (they keep per-search scratch space).
+  std::vector<std::unique_ptr<Bm25Retriever>> retrievers;
+  for (unsigned t = 0; t < threads; ++t)
+    retrievers.push_back(std::make_unique<Bm25Retriever>(index, options));
   std::vector<std::vector<ScoredDoc>> results(queries.size());
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  auto work = [&] {
-    try {
-      Bm25Retriever retriever(index, options);
-      for (std::size_t i = next++; i < queries.size(); i = next++)
-        results[i] = retriever.retrieve(queries[i], k);
-    } catch (...) {
-      std::lock_guard lock(failure_mutex);
-      if (!failure) failure = std::current_exception();
-      next = queries.size();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
+  detail::parallel_for(queries.size(), threads, [&](std::size_t worker, std::size_t i) {
+    results[i] = retrievers[worker]->retrieve(queries[i], k);
+  });
   Run run;
   run.tag = tag;
   for (std::size_t i = 0; i < queries.size(); ++i) {
