@@ -14,6 +14,7 @@
 
 #include "error_message.h"
 #include "model/exact_gelu.h"
+#include "model/packing.h"
 #include "rerank/cross_encoder.h"
 #include "rerank/error.h"
 #include "rerank/language_model.h"
@@ -216,10 +217,10 @@ TEST(ModelLoad, RuntimesRejectTheWrongKindOfModel) {
 
 TEST(PackByLength, SortsByLengthAndRespectsBothLimits) {
   // lengths: idx0=5 idx1=1 idx2=3 idx3=3 idx4=9 idx5=2
-  const auto packs = rerank::pack_by_length({5, 1, 3, 3, 9, 2}, 8, 3);
+  const auto packs = rerank::detail::pack_by_length({5, 1, 3, 3, 9, 2}, 8, 3);
   const std::vector<std::vector<std::size_t>> expected = {{1, 5, 2}, {3, 0}, {4}};
   EXPECT_EQ(packs, expected);
-  EXPECT_TRUE(rerank::pack_by_length({}, 8, 3).empty());
+  EXPECT_TRUE(rerank::detail::pack_by_length({}, 8, 3).empty());
 }
 
 TEST(CrossEncoder, ScoresEqualASingleSequenceDecodeWhateverTheBatch) {
