@@ -20,7 +20,7 @@ declare -A PUBLIC=(
   [cross_encoder.h]=model [decoding_constraint.h]=model [embedding_model.h]=model
   [language_model.h]=model [model.h]=model [test_models.h]=model [tokenizer.h]=model
   [llm_backend.h]=rerankers [reranker.h]=rerankers [cost.h]=util
-  [pipeline.h]=pipeline [chat_format.h]=model [options.h]=util [atomic_file.h]=io
+  [pipeline.h]=pipeline [chat_format.h]=model [parallel.h]=util [options.h]=util [atomic_file.h]=io
 )
 fail=0
 violation() { echo "layering: $*" >&2; fail=1; }

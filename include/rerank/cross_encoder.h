@@ -5,10 +5,8 @@
 #include <memory>
 #include <vector>
 
-#include "rerank/model.h"
 #include "rerank/cost.h"
-
-struct llama_context;
+#include "rerank/model.h"
 
 namespace rerank {
 
@@ -40,11 +38,5 @@ class CrossEncoder {
   struct State;
   std::unique_ptr<State> state_;
 };
-
-// Order in which to evaluate sequences: by length, ties by index (deterministic), then cut into
-// groups of at most `max_tokens` tokens and `max_sequences` members. A sequence longer than
-// `max_tokens` forms a group of its own. Shared by the runtimes.
-std::vector<std::vector<std::size_t>> pack_by_length(const std::vector<std::size_t>& lengths,
-                                                     std::size_t max_tokens, std::size_t max_sequences);
 
 }  // namespace rerank

@@ -8,10 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "rerank/model.h"
 #include "rerank/cost.h"
-
-struct llama_vocab;
+#include "rerank/model.h"
 
 namespace rerank {
 
@@ -23,18 +21,19 @@ class EmbeddingModel {
   EmbeddingModel(const EmbeddingModel&) = delete;
   EmbeddingModel& operator=(const EmbeddingModel&) = delete;
 
-  // One vector per text. costs[i] receives the cost of text i (a forward pass shared by several
-  // texts is counted on the first of them).
+  // One vector per text. Texts are sorted by length and packed into forward passes of at most
+  // batch_tokens tokens and max_sequences texts, each laid out so that its vector does not depend
+  // on its batch-mates (RuntimeOptions::align_sequences). costs[i] receives the cost of text i (a
+  // forward pass shared by several texts is counted on the first of them).
   std::vector<std::vector<float>> embed(const std::vector<std::string>& texts,
                                         std::vector<RerankCost>* costs = nullptr);
 
  private:
   std::size_t pooled_limit() const;
-  static void truncate_keeping_start(std::vector<std::int32_t>& tokens, std::size_t limit,
-                                     const llama_vocab* vocab);
+  // Each text's tokens, special tokens added, truncated to what the model embeds.
+  std::vector<std::vector<std::int32_t>> tokenize(const std::vector<std::string>& texts) const;
   std::shared_ptr<const Model> model_;
   RuntimeOptions options_;
-  std::string pooling_;
   struct State;
   std::unique_ptr<State> state_;
 };

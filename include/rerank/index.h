@@ -18,8 +18,8 @@ enum class FieldLayout { kFlat, kMultifield };
 
 struct IndexOptions {
   FieldLayout layout = FieldLayout::kMultifield;
-  // Postings are kept in memory up to this many bytes, then spilled to a sorted run on disk; the
-  // runs are merged at the end. Bounds indexing memory independently of the corpus size.
+  // Postings are kept in memory up to this many bytes, then spilled to disk, sorted; the spills are
+  // merged at the end. Bounds indexing memory independently of the corpus size.
   std::size_t memory_budget_bytes = std::size_t{512} << 20;
   // Called now and then with documents indexed so far (for progress output); may be empty.
   std::function<void(std::uint64_t docs, const char* phase)> progress;
@@ -29,7 +29,7 @@ struct IndexOptions {
 
 struct IndexBuildStats {
   std::uint64_t documents = 0;
-  std::uint64_t spilled_runs = 0;  // runs written to disk (1 when everything fit in memory)
+  std::uint64_t spilled_runs = 0;  // spills written to disk (1 when everything fit in memory)
   std::uint64_t terms = 0;
   std::uint64_t index_bytes = 0;
 };

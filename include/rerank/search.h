@@ -120,9 +120,4 @@ SearchOptions search_options_from(const std::map<std::string, std::string>& para
 // The option keys search_options_from reads.
 std::vector<std::string> search_option_keys(bool rm3);
 
-// Searches every query with `threads` threads (0: all cores), each with its own retriever.
-Run search_all(std::shared_ptr<const Index> index, const SearchOptions& options,
-               const std::vector<Query>& queries, std::size_t k, unsigned threads,
-               const std::string& tag = "rerank");
-
 }  // namespace rerank

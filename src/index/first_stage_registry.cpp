@@ -2,7 +2,6 @@
 // (as Xapian registers its weighting schemes), so linking the index library is all it takes; users
 // add their own with register_first_stage.
 #include <algorithm>
-#include <atomic>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -12,6 +11,7 @@
 #include "rerank/fusion.h"
 #include "rerank/io.h"
 #include "rerank/options.h"
+#include "rerank/parallel.h"
 #include "rerank/run_first_stage.h"
 #include "rerank/search.h"
 
@@ -203,26 +203,14 @@ std::unique_ptr<FirstStage> make_first_stage(const std::string& spec, const Firs
 Run retrieve_all(const FirstStage& stage, const std::vector<Query>& queries, std::size_t k, unsigned threads,
                  const std::string& tag) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(queries.size(), 1)));
+  const std::size_t workers = std::min<std::size_t>(threads, std::max<std::size_t>(queries.size(), 1));
+  // Each worker retrieves with its own fork (first stages keep per-search scratch space).
+  std::vector<std::unique_ptr<FirstStage>> forks;
+  for (std::size_t w = 0; w < workers; ++w) forks.push_back(stage.fork());
   std::vector<std::vector<ScoredDoc>> results(queries.size());
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  auto work = [&] {
-    try {
-      const auto mine = stage.fork();
-      for (std::size_t i = next++; i < queries.size(); i = next++) results[i] = mine->retrieve(queries[i], k);
-    } catch (...) {
-      std::lock_guard lock(failure_mutex);
-      if (!failure) failure = std::current_exception();
-      next = queries.size();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
+  detail::parallel_for(queries.size(), workers, [&](std::size_t worker, std::size_t i) {
+    results[i] = forks[worker]->retrieve(queries[i], k);
+  });
   Run run;
   run.tag = tag;
   for (std::size_t i = 0; i < queries.size(); ++i) {

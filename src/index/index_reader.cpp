@@ -57,7 +57,18 @@ struct Index::Impl {
 
   std::string_view term(const TermEntry& e) const { return {term_bytes + e.term_offset, e.term_length}; }
 
+  // Checks the whole file, then points the members above into it.
   void load();
+
+ private:
+  using Section = std::pair<const std::uint8_t*, std::uint64_t>;  // start and length
+  // The header and its section table, every section in bounds with its checksum right; indexed by
+  // kind (a kind absent: {nullptr, 0}).
+  std::vector<Section> read_sections() const;
+  void read_meta(const Section& meta);
+  void map_sections(const std::vector<Section>& section);
+  // Every offset in bounds and monotone, so readers can trust them without checks.
+  void check_structure() const;
 };
 
 namespace {
@@ -71,7 +82,7 @@ T read_at(const std::uint8_t* p) {
 
 }  // namespace
 
-void Index::Impl::load() {
+std::vector<Index::Impl::Section> Index::Impl::read_sections() const {
   if (size < kFixedHeaderBytes) corrupt("file is truncated: " + std::to_string(size) + " bytes");
   if (std::memcmp(base, kMagic, sizeof(kMagic)) != 0)
     throw Error(path + ": not a rerank.cpp index (bad magic)");
@@ -90,7 +101,7 @@ void Index::Impl::load() {
   if (crc32_update(0, base, header_size - 4) != read_at<std::uint32_t>(base + header_size - 4))
     corrupt("header checksum mismatch");
 
-  std::vector<std::pair<const std::uint8_t*, std::uint64_t>> section(kSectionCount + 1);
+  std::vector<Section> section(kSectionCount + 1);
   for (std::uint32_t i = 0; i < count; ++i) {
     const auto e = read_at<SectionEntry>(base + kFixedHeaderBytes + i * sizeof(SectionEntry));
     if (e.kind < 1 || e.kind > kSectionCount || section[e.kind].first) corrupt("bad section table");
@@ -99,11 +110,13 @@ void Index::Impl::load() {
       corrupt("checksum mismatch in section " + std::to_string(e.kind));
     section[e.kind] = {base + e.offset, e.length};
   }
+  return section;
+}
 
+void Index::Impl::read_meta(const Section& section) {
   nlohmann::json meta;
   try {
-    meta = nlohmann::json::parse(
-        std::string(reinterpret_cast<const char*>(section[kMeta].first), section[kMeta].second));
+    meta = nlohmann::json::parse(std::string(reinterpret_cast<const char*>(section.first), section.second));
     analyzer = meta.at("analyzer").get<std::string>();
     layout = meta.at("layout").get<std::string>() == "flat" ? FieldLayout::kFlat : FieldLayout::kMultifield;
     num_docs = meta.at("num_docs").get<std::uint32_t>();
@@ -120,7 +133,9 @@ void Index::Impl::load() {
                 kEnglishAnalyzerName + "'; rebuild the index");
   if (fields.empty() || field_term_begin.size() != fields.size() + 1 || field_term_begin.back() != num_terms)
     corrupt("bad field table");
+}
 
+void Index::Impl::map_sections(const std::vector<Section>& section) {
   const std::uint64_t n = num_docs;
   auto expect = [&](std::uint32_t kind, std::uint64_t bytes, const char* what) {
     if (section[kind].second != bytes) corrupt(std::string(what) + " has the wrong size");
@@ -143,8 +158,10 @@ void Index::Impl::load() {
       reinterpret_cast<const std::uint64_t*>(expect(kDocVecOffsets, (n + 1) * 8, "vector offsets"));
   docvec = section[kDocVec].first;
   docvec_length = section[kDocVec].second;
+}
 
-  // Structure: every offset in bounds and monotone, so readers can trust them without checks.
+void Index::Impl::check_structure() const {
+  const std::uint64_t n = num_docs;
   if (doc_id_offsets[0] != 0 || doc_id_offsets[n] != doc_id_bytes_length) corrupt("document id offsets");
   if (docvec_offsets[0] != 0 || docvec_offsets[n] != docvec_length) corrupt("vector offsets");
   for (std::uint64_t d = 0; d < n; ++d) {
@@ -159,6 +176,13 @@ void Index::Impl::load() {
         e.field >= fields.size() || t < field_term_begin[e.field] || t >= field_term_begin[e.field + 1])
       corrupt("term table entry " + std::to_string(t));
   }
+}
+
+void Index::Impl::load() {
+  const std::vector<Section> section = read_sections();
+  read_meta(section[kMeta]);
+  map_sections(section);
+  check_structure();
 }
 
 std::shared_ptr<const Index> Index::open(const std::string& directory) {

@@ -1,5 +1,5 @@
-// Indexing: analyze each document, accumulate postings in memory, spill a sorted run to disk
-// whenever the memory budget is exceeded. index_merge.cpp merges the runs.
+// Indexing: analyze each document, accumulate postings in memory, spill them sorted to disk
+// whenever the memory budget is exceeded. index_merge.cpp merges the spills.
 #include <unistd.h>
 
 #include <algorithm>
@@ -112,14 +112,14 @@ void IndexWriter::add(const Document& doc) {
 
 void IndexWriter::Impl::spill() {
   if (docvec_doc_end.empty()) return;
-  const std::size_t run_number = runs.size();
-  RunFiles run;
-  run.terms_path = temp_path("run" + std::to_string(run_number) + ".terms");
-  run.docvec_path = temp_path("run" + std::to_string(run_number) + ".docvec");
-  run.doc_count = static_cast<std::uint32_t>(docvec_doc_end.size());
+  const std::size_t spill_number = spills.size();
+  SpillFiles files;
+  files.terms_path = temp_path("spill" + std::to_string(spill_number) + ".terms");
+  files.docvec_path = temp_path("spill" + std::to_string(spill_number) + ".docvec");
+  files.doc_count = static_cast<std::uint32_t>(docvec_doc_end.size());
 
   // Terms sorted by (field, term); ordinals number them in that order.
-  index_io::OutFile out(run.terms_path);
+  index_io::OutFile out(files.terms_path);
   std::uint32_t ordinal = 0;
   for (std::uint32_t f = 0; f < terms.size(); ++f) {
     std::vector<std::pair<const std::string*, TermAccumulator*>> sorted;
@@ -139,10 +139,10 @@ void IndexWriter::Impl::spill() {
     }
   }
   out.close();
-  run.term_count = ordinal;
+  files.term_count = ordinal;
 
-  // Forward vectors with run-local ordinals; the merge maps them to final term numbers.
-  index_io::OutFile dv(run.docvec_path);
+  // Forward vectors with spill-local ordinals; the merge maps them to final term numbers.
+  index_io::OutFile dv(files.docvec_path);
   std::string buffer;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> entries;
   std::size_t begin = 0;
@@ -163,7 +163,7 @@ void IndexWriter::Impl::spill() {
   }
   dv.close();
 
-  runs.push_back(run);
+  spills.push_back(files);
   for (auto& map : terms) std::unordered_map<std::string, TermAccumulator>().swap(map);
   std::vector<TermAccumulator*>().swap(docvec_terms);
   std::vector<std::uint32_t>().swap(docvec_freqs);

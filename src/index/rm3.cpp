@@ -1,12 +1,9 @@
 // RM3 as Anserini's Rm3Reranker and FeatureVector compute it, including their float/double mix.
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <exception>
 #include <map>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "rerank/analyzer.h"
@@ -96,39 +93,6 @@ WeightedTerms rm3_expand(const Index& index, const std::string& query_text, cons
     value = static_cast<float>(static_cast<double>(w * qv) + (1.0 - static_cast<double>(w)) * mv);
   }
   return {expanded.begin(), expanded.end()};
-}
-
-Run search_all(std::shared_ptr<const Index> index, const SearchOptions& options,
-               const std::vector<Query>& queries, std::size_t k, unsigned threads, const std::string& tag) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(queries.size(), 1)));
-  std::vector<std::vector<ScoredDoc>> results(queries.size());
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  auto work = [&] {
-    try {
-      Bm25Retriever retriever(index, options);
-      for (std::size_t i = next++; i < queries.size(); i = next++)
-        results[i] = retriever.retrieve(queries[i], k);
-    } catch (...) {
-      std::lock_guard lock(failure_mutex);
-      if (!failure) failure = std::current_exception();
-      next = queries.size();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
-  Run run;
-  run.tag = tag;
-  for (std::size_t i = 0; i < queries.size(); ++i) {
-    if (run.by_query.count(queries[i].id)) throw Error("query id " + queries[i].id + " occurs twice");
-    run.by_query[queries[i].id] = std::move(results[i]);
-  }
-  return run;
 }
 
 }  // namespace rerank

@@ -3,35 +3,27 @@
 #include <llama.h>
 
 #include <algorithm>
-#include <atomic>
-#include <exception>
-#include <numeric>
-#include <thread>
 
 #include "model/llama_session.h"
+#include "model/packing.h"
 #include "model/segment_embeddings.h"
 #include "rerank/error.h"
+#include "rerank/parallel.h"
 
 namespace rerank {
 
-std::vector<std::vector<std::size_t>> pack_by_length(const std::vector<std::size_t>& lengths,
-                                                     std::size_t max_tokens, std::size_t max_sequences) {
-  std::vector<std::size_t> order(lengths.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return lengths[a] < lengths[b]; });
-  std::vector<std::vector<std::size_t>> packs;
-  std::size_t tokens = 0;
-  for (std::size_t i : order) {
-    if (packs.empty() || tokens + lengths[i] > max_tokens || packs.back().size() >= max_sequences) {
-      packs.emplace_back();
-      tokens = 0;
-    }
-    packs.back().push_back(i);
-    tokens += lengths[i];
-  }
-  return packs;
-}
+namespace {
+
+// One score() call: its sequences, their layout and where their scores go.
+struct ScoreRequest {
+  const std::vector<std::vector<std::int32_t>>& sequences;
+  const std::vector<std::size_t>& second_segment;
+  const detail::PassLayout& layout;
+  std::size_t max_seqs;  // documents per pass (sequence ids below); their padding sequences follow
+  std::vector<float>& scores;
+};
+
+}  // namespace
 
 struct CrossEncoder::State {
   struct Worker {
@@ -43,7 +35,53 @@ struct CrossEncoder::State {
   std::vector<std::unique_ptr<Worker>> workers;
   // Set for models with token types (BERT): inputs go in as embeddings with each token's segment.
   std::unique_ptr<detail::SegmentEmbeddings> segments;
+
+  // Evaluates one pack of sequences in one forward pass of worker `w` and writes their scores.
+  void run_pack(Worker& w, const ScoreRequest& request, const std::vector<std::size_t>& pack) const;
+  // Padding tokens repeat a sequence's first token (their outputs are never read).
+  void pad(Worker& w, int to, std::size_t seq_id, llama_token token) const;
 };
+
+void CrossEncoder::State::pad(Worker& w, int to, std::size_t seq_id, llama_token token) const {
+  if (!segments) {
+    w.batch.pad_to(to, static_cast<llama_seq_id>(seq_id), token);
+    return;
+  }
+  segments->row(token, 0, w.pad_row.data());
+  w.batch.pad_to(to, static_cast<llama_seq_id>(seq_id), w.pad_row.data());
+}
+
+void CrossEncoder::State::run_pack(Worker& w, const ScoreRequest& request,
+                                   const std::vector<std::size_t>& pack) const {
+  llama_context* ctx = w.ctx.get();
+  if (llama_memory_t mem = llama_get_memory(ctx)) llama_memory_clear(mem, true);
+  auto& batch = w.batch;
+  batch.clear();
+  for (std::size_t k = 0; k < pack.size(); ++k) {
+    const auto& seq = request.sequences[pack[k]];
+    const std::size_t type1_from =
+        request.second_segment.empty() ? seq.size() : request.second_segment[pack[k]];
+    for (std::size_t p = 0; p < seq.size(); ++p) {
+      const auto pos = static_cast<llama_pos>(p);
+      const auto id = static_cast<llama_seq_id>(k);
+      if (segments)
+        segments->row(seq[p], p >= type1_from ? 1 : 0, batch.add_embedding(pos, id, /*output=*/true));
+      else
+        batch.add(seq[p], pos, id, /*output=*/true);
+    }
+    if (!request.layout.alone(seq.size()))
+      pad(w, static_cast<int>(request.layout.round_up(static_cast<std::size_t>(batch.size()))),
+          request.max_seqs + k, seq[0]);
+  }
+  // Kernels also change below one block: no pass is smaller.
+  pad(w, detail::kInvariantBatchTokens, request.max_seqs + pack.size() - 1, request.sequences[pack[0]][0]);
+  detail::decode(ctx, batch);
+  for (std::size_t k = 0; k < pack.size(); ++k) {
+    const float* out = llama_get_embeddings_seq(ctx, static_cast<llama_seq_id>(k));
+    if (!out) throw Error("cross-encoder: llama.cpp returned no classification output");
+    request.scores[pack[k]] = out[0];
+  }
+}
 
 CrossEncoder::CrossEncoder(std::shared_ptr<const Model> model, RuntimeOptions options)
     : model_(std::move(model)), options_(options) {
@@ -101,78 +139,26 @@ std::vector<float> CrossEncoder::score(const std::vector<std::vector<std::int32_
   // a short sequence takes aligned slots padded by a sequence of its own, so short ones can share a
   // pass (a pass of a few dozen tokens would waste the matmul kernels); a long one runs alone and
   // unpadded, since its pass is big enough and padding would cost up to 63 tokens of compute.
-  const std::size_t align = options_.align_sequences ? detail::kInvariantBatchTokens : 1;
-  auto alone = [&](std::size_t length) { return options_.align_sequences && detail::runs_alone(length); };
+  const auto budget = static_cast<std::size_t>(options_.batch_tokens);
+  const detail::PassLayout layout(options_.align_sequences);
   const auto n_seq = static_cast<std::size_t>(llama_n_seq_max(state_->workers[0]->ctx.get()));
   const auto max_seqs = std::min(n_seq / 2, static_cast<std::size_t>(options_.max_sequences));
-  const auto budget = static_cast<std::size_t>(options_.batch_tokens);
-  std::vector<std::size_t> footprint(lengths.size());
-  for (std::size_t i = 0; i < lengths.size(); ++i)
-    footprint[i] = alone(lengths[i]) ? budget : (lengths[i] + align - 1) / align * align;
-  const auto packs = pack_by_length(footprint, budget, max_seqs);
+  const auto packs = detail::pack_by_length(layout.footprints(lengths, budget), budget, max_seqs);
   std::vector<float> scores(sequences.size(), 0.0f);
-
-  auto run_pack = [&](State::Worker& w, const std::vector<std::size_t>& pack, RerankCost& pass_cost) {
-    llama_context* ctx = w.ctx.get();
-    if (llama_memory_t mem = llama_get_memory(ctx)) llama_memory_clear(mem, true);
-    auto& batch = w.batch;
-    batch.clear();
-    const detail::SegmentEmbeddings* segments = state_->segments.get();
-    // Padding tokens repeat a sequence's first token (its outputs are never read).
-    auto pad = [&](int to, std::size_t seq_id, llama_token token) {
-      if (!segments) return batch.pad_to(to, static_cast<llama_seq_id>(seq_id), token);
-      segments->row(token, 0, w.pad_row.data());
-      return batch.pad_to(to, static_cast<llama_seq_id>(seq_id), w.pad_row.data());
-    };
-    for (std::size_t k = 0; k < pack.size(); ++k) {
-      const auto& seq = sequences[pack[k]];
-      const std::size_t type1_from = second_segment.empty() ? seq.size() : second_segment[pack[k]];
-      for (std::size_t p = 0; p < seq.size(); ++p) {
-        const auto pos = static_cast<llama_pos>(p);
-        const auto id = static_cast<llama_seq_id>(k);
-        if (segments)
-          segments->row(seq[p], p >= type1_from ? 1 : 0, batch.add_embedding(pos, id, /*output=*/true));
-        else
-          batch.add(seq[p], pos, id, /*output=*/true);
-      }
-      if (!alone(seq.size()))
-        pad(static_cast<int>((batch.size() + align - 1) / align * align), max_seqs + k, seq[0]);
-    }
-    // Kernels also change below one block: no pass is smaller.
-    pad(detail::kInvariantBatchTokens, max_seqs + pack.size() - 1, sequences[pack[0]][0]);
-    detail::decode(ctx, batch);
-    for (std::size_t k = 0; k < pack.size(); ++k) {
-      const float* out = llama_get_embeddings_seq(ctx, static_cast<llama_seq_id>(k));
-      if (!out) throw Error("cross-encoder: llama.cpp returned no classification output");
-      scores[pack[k]] = out[0];
-    }
-    pass_cost.forward_passes += 1;
-    for (std::size_t i : pack) {
-      pass_cost.prompt_tokens += lengths[i];
-      pass_cost.flops += model_->forward_flops(lengths[i], 0, 0);
-    }
-  };
+  const ScoreRequest request{sequences, second_segment, layout, max_seqs, scores};
 
   // Passes are handed out in order to whichever worker is free; each writes its own scores.
   const std::size_t n_workers = std::min(state_->workers.size(), packs.size());
   std::vector<RerankCost> worker_costs(std::max<std::size_t>(n_workers, 1));
-  std::vector<std::exception_ptr> errors(worker_costs.size());
-  std::atomic<std::size_t> next{0};
-  auto work = [&](std::size_t w) {
-    try {
-      for (std::size_t i; (i = next.fetch_add(1)) < packs.size();)
-        run_pack(*state_->workers[w], packs[i], worker_costs[w]);
-    } catch (...) {
-      errors[w] = std::current_exception();
-      next = packs.size();  // the others stop at their next pass
+  detail::parallel_for(packs.size(), n_workers, [&](std::size_t w, std::size_t i) {
+    state_->run_pack(*state_->workers[w], request, packs[i]);
+    RerankCost& pass_cost = worker_costs[w];
+    pass_cost.forward_passes += 1;
+    for (std::size_t s : packs[i]) {
+      pass_cost.prompt_tokens += lengths[s];
+      pass_cost.flops += model_->forward_flops(lengths[s], 0, 0);
     }
-  };
-  std::vector<std::thread> threads;  // worker 0 is this thread
-  for (std::size_t w = 1; w < n_workers; ++w) threads.emplace_back(work, w);
-  work(0);
-  for (auto& t : threads) t.join();
-  for (const auto& e : errors)
-    if (e) std::rethrow_exception(e);
+  });
   if (cost)
     for (const auto& c : worker_costs) *cost += c;
   return scores;

@@ -5,28 +5,100 @@
 #include <algorithm>
 
 #include "model/llama_session.h"
+#include "model/packing.h"
 #include "rerank/error.h"
 
 namespace rerank {
 
+using Sequences = std::vector<std::vector<std::int32_t>>;
+
+namespace {
+
+// Sequences the context holds: twice the texts of a pass (each has a padding sequence of its own),
+// as a divisor of the batch size, since llama.cpp's mean pooling cannot reserve its graph otherwise
+// (it rounds the reserved batch up to a multiple of the sequences, but not the batch's outputs).
+std::uint32_t sequence_slots(int max_sequences, int batch_tokens) {
+  const int wanted = std::min({2 * max_sequences, 256, batch_tokens});
+  int slots = 1;
+  for (int d = 1; d <= std::min(256, batch_tokens); ++d) {
+    if (batch_tokens % d != 0) continue;
+    slots = d;
+    if (d >= wanted) break;
+  }
+  return static_cast<std::uint32_t>(slots);
+}
+
+}  // namespace
+
 struct EmbeddingModel::State {
   detail::ContextPtr ctx;
   detail::Batch batch;
-  bool pooled = true;  // llama.cpp pools per sequence; else we read the last token's output
+  bool pooled = true;       // llama.cpp pools per sequence; else we read the last token's output
+  bool last_token = false;  // pooled at the last token: texts end with an end-of-text token
   explicit State(int capacity) : batch(capacity) {}
+
+  // One pass over a pack of texts, each in its slot of `layout` (sequence k: pack[k]; its padding:
+  // max_seqs + k). Returns each text's output index in the batch.
+  std::vector<int> run_pack(const Sequences& tokens, const std::vector<std::size_t>& pack,
+                            const detail::PassLayout& layout, std::size_t max_seqs);
+  // One text longer than a pass (last-token pooling only), alone, in consecutive slices. Returns
+  // its last token's output index; adds the passes to `passes`.
+  int run_sliced(const std::vector<std::int32_t>& tokens, std::size_t budget, std::uint64_t& passes);
+  // The embedding of sequence k of the last pass, whose output index was `index`.
+  const float* embedding(std::size_t k, int index) const;
 };
+
+std::vector<int> EmbeddingModel::State::run_pack(const Sequences& tokens,
+                                                 const std::vector<std::size_t>& pack,
+                                                 const detail::PassLayout& layout, std::size_t max_seqs) {
+  batch.clear();
+  std::vector<int> output(pack.size(), -1);
+  for (std::size_t k = 0; k < pack.size(); ++k) {
+    const auto& t = tokens[pack[k]];
+    for (std::size_t p = 0; p < t.size(); ++p)
+      output[k] = batch.add(t[p], static_cast<llama_pos>(p), static_cast<llama_seq_id>(k),
+                            pooled || p + 1 == t.size());
+    // Padding tokens repeat a text's first token (their outputs are never read).
+    if (!layout.alone(t.size()))
+      batch.pad_to(static_cast<int>(layout.round_up(static_cast<std::size_t>(batch.size()))),
+                   static_cast<llama_seq_id>(max_seqs + k), t[0]);
+  }
+  // Kernels also change below one block: no pass is smaller.
+  batch.pad_to(detail::kInvariantBatchTokens, static_cast<llama_seq_id>(max_seqs + pack.size() - 1),
+               tokens[pack[0]][0]);
+  detail::decode(ctx.get(), batch);
+  return output;
+}
+
+int EmbeddingModel::State::run_sliced(const std::vector<std::int32_t>& tokens, std::size_t budget,
+                                      std::uint64_t& passes) {
+  return detail::feed_in_slices(batch, tokens, 0, 0, budget, detail::OutputLast::Yes, [&] {
+    detail::decode(ctx.get(), batch);
+    passes += 1;
+  });
+}
+
+const float* EmbeddingModel::State::embedding(std::size_t k, int index) const {
+  const float* e = pooled ? llama_get_embeddings_seq(ctx.get(), static_cast<llama_seq_id>(k))
+                          : llama_get_embeddings_ith(ctx.get(), index);
+  if (!e) throw Error("llama.cpp returned no embedding");
+  return e;
+}
 
 EmbeddingModel::EmbeddingModel(std::shared_ptr<const Model> model, RuntimeOptions options)
     : model_(std::move(model)), options_(options) {
   if (model_->info().rank_head)
     throw Error(model_->info().path + ": a model with a ranking head scores pairs; it does not embed texts");
-  options_.batch_tokens = std::max(options_.batch_tokens, 8);
+  // Whole multiples of the alignment, so that aligned texts always fit.
+  const int align = detail::kInvariantBatchTokens;
+  options_.batch_tokens = (std::max(options_.batch_tokens, align) + align - 1) / align * align;
   options_.context_tokens = std::max(options_.context_tokens, options_.batch_tokens);
+  options_.max_sequences = std::clamp(options_.max_sequences, 1, 127);
   state_ = std::make_unique<State>(options_.batch_tokens);
   llama_context_params cp = llama_context_default_params();
   cp.n_ctx = static_cast<std::uint32_t>(options_.context_tokens);
   cp.n_batch = cp.n_ubatch = static_cast<std::uint32_t>(options_.batch_tokens);
-  cp.n_seq_max = static_cast<std::uint32_t>(std::clamp(options_.max_sequences, 1, 256));
+  cp.n_seq_max = sequence_slots(options_.max_sequences, options_.batch_tokens);
   cp.n_threads = cp.n_threads_batch = detail::resolve_threads(options_.threads);
   cp.embeddings = true;
   cp.pooling_type = LLAMA_POOLING_TYPE_UNSPECIFIED;  // the model's own pooling
@@ -37,20 +109,17 @@ EmbeddingModel::EmbeddingModel(std::shared_ptr<const Model> model, RuntimeOption
   state_->ctx.reset(ctx);
   switch (llama_pooling_type(ctx)) {
     case LLAMA_POOLING_TYPE_MEAN:
-      pooling_ = "mean";
-      break;
     case LLAMA_POOLING_TYPE_CLS:
-      pooling_ = "cls";
       break;
     case LLAMA_POOLING_TYPE_LAST:
-      pooling_ = "last";
+      state_->last_token = true;
       break;
     case LLAMA_POOLING_TYPE_NONE:
       if (!model_->info().causal)
         throw Error(model_->info().path +
                     ": a bidirectional model without pooling metadata cannot embed texts");
-      pooling_ = "last-token";
       state_->pooled = false;
+      state_->last_token = true;
       break;
     default:
       throw Error(model_->info().path + ": unsupported pooling type for embeddings");
@@ -68,30 +137,25 @@ std::size_t EmbeddingModel::pooled_limit() const {
   return limit;
 }
 
-void EmbeddingModel::truncate_keeping_start(std::vector<std::int32_t>& tokens, std::size_t limit,
-                                            const llama_vocab* vocab) {
+namespace {
+// Cut to `limit` tokens, keeping a closing [SEP]/EOS: [CLS] text... [SEP], as Hugging Face truncates.
+void truncate_keeping_start(std::vector<std::int32_t>& tokens, std::size_t limit, const llama_vocab* vocab) {
   if (tokens.size() <= limit) return;
   const llama_token last = tokens.back();
   const bool closing = last == llama_vocab_sep(vocab) || last == llama_vocab_eos(vocab);
   tokens.resize(limit);
-  if (closing) tokens.back() = last;  // [CLS] text... [SEP], as Hugging Face truncates
+  if (closing) tokens.back() = last;
 }
+}  // namespace
 
-std::vector<std::vector<float>> EmbeddingModel::embed(const std::vector<std::string>& texts,
-                                                      std::vector<RerankCost>* costs) {
-  llama_context* ctx = state_->ctx.get();
-  llama_memory_t mem = llama_get_memory(ctx);
+Sequences EmbeddingModel::tokenize(const std::vector<std::string>& texts) const {
   const llama_vocab* vocab = llama_model_get_vocab(llama_handle(*model_));
-  const int n_embd = llama_model_n_embd(llama_handle(*model_));
-  const std::size_t budget = static_cast<std::size_t>(options_.batch_tokens);
-  const std::size_t max_seqs = llama_n_seq_max(ctx);
-  const bool last_token = !state_->pooled || pooling_ == "last";
-
-  std::vector<std::vector<std::int32_t>> tokens(texts.size());
+  const llama_token eos = llama_vocab_eos(vocab);
+  Sequences tokens(texts.size());
   for (std::size_t i = 0; i < texts.size(); ++i) {
     tokens[i] = model_->tokenizer().tokenize(texts[i], true, false);
-    const llama_token eos = llama_vocab_eos(vocab);
-    if (last_token && eos >= 0 && (tokens[i].empty() || tokens[i].back() != eos)) tokens[i].push_back(eos);
+    if (state_->last_token && eos >= 0 && (tokens[i].empty() || tokens[i].back() != eos))
+      tokens[i].push_back(eos);
     if (tokens[i].empty())
       throw Error("cannot embed an empty text with this model (it adds no special tokens)");
     if (state_->pooled) {
@@ -102,51 +166,45 @@ std::vector<std::vector<float>> EmbeddingModel::embed(const std::vector<std::str
                       tokens[i].end() - static_cast<std::ptrdiff_t>(options_.context_tokens));
     }
   }
+  return tokens;
+}
+
+std::vector<std::vector<float>> EmbeddingModel::embed(const std::vector<std::string>& texts,
+                                                      std::vector<RerankCost>* costs) {
+  const Sequences tokens = tokenize(texts);
+  llama_context* ctx = state_->ctx.get();
+  llama_memory_t mem = llama_get_memory(ctx);
+  const int n_embd = llama_model_n_embd(llama_handle(*model_));
+  // As in the cross-encoder, a text's layout in its pass depends on its own length only, so that
+  // its embedding does not depend on its batch-mates (see detail::PassLayout).
+  const auto budget = static_cast<std::size_t>(options_.batch_tokens);
+  const detail::PassLayout layout(options_.align_sequences);
+  const auto max_seqs = std::min(static_cast<std::size_t>(llama_n_seq_max(ctx)) / 2,
+                                 static_cast<std::size_t>(options_.max_sequences));
+  std::vector<std::size_t> lengths;
+  for (const auto& t : tokens) lengths.push_back(t.size());
+  const auto footprint = layout.footprints(lengths, budget);
+
   if (costs) costs->assign(texts.size(), RerankCost{});
   std::vector<std::vector<float>> out(texts.size());
-  auto& batch = state_->batch;
-  std::size_t next = 0;
-  while (next < texts.size()) {
+  for (const auto& pack : detail::pack_by_length(footprint, budget, max_seqs)) {
     llama_memory_clear(mem, true);
-    batch.clear();
-    std::vector<std::pair<std::size_t, int>> packed;  // text, output index in the batch
-    std::size_t used = 0;
-    // A text longer than one batch (last-token pooling only) goes alone, in slices.
-    if (tokens[next].size() > budget) {
-      const auto& t = tokens[next];
-      int index = -1;
-      for (std::size_t begin = 0; begin < t.size(); begin += budget) {
-        batch.clear();
-        for (std::size_t p = begin; p < std::min(t.size(), begin + budget); ++p)
-          index = batch.add(t[p], static_cast<llama_pos>(p), 0, p + 1 == t.size());
-        detail::decode(ctx, batch);
-        if (costs) (*costs)[next].forward_passes += 1;
-      }
-      packed.emplace_back(next, index);
-      ++next;
+    std::uint64_t passes = 1;
+    std::vector<int> output;
+    if (footprint[pack[0]] > budget) {  // alone: longer than a pass
+      passes = 0;
+      output.push_back(state_->run_sliced(tokens[pack[0]], budget, passes));
     } else {
-      while (next < texts.size() && packed.size() < max_seqs && used + tokens[next].size() <= budget) {
-        const auto& t = tokens[next];
-        const auto seq = static_cast<llama_seq_id>(packed.size());
-        int index = -1;
-        for (std::size_t p = 0; p < t.size(); ++p)
-          index = batch.add(t[p], static_cast<llama_pos>(p), seq, state_->pooled || p + 1 == t.size());
-        packed.emplace_back(next, index);
-        used += t.size();
-        ++next;
-      }
-      detail::decode(ctx, batch);
-      if (costs) (*costs)[packed.front().first].forward_passes += 1;
+      output = state_->run_pack(tokens, pack, layout, max_seqs);
     }
-    for (std::size_t k = 0; k < packed.size(); ++k) {
-      const auto [text, index] = packed[k];
-      const float* e = state_->pooled ? llama_get_embeddings_seq(ctx, static_cast<llama_seq_id>(k))
-                                      : llama_get_embeddings_ith(ctx, index);
-      if (!e) throw Error("llama.cpp returned no embedding");
-      out[text].assign(e, e + n_embd);
+    // A pass shared by several texts is booked on the first of them.
+    if (costs) (*costs)[*std::min_element(pack.begin(), pack.end())].forward_passes += passes;
+    for (std::size_t k = 0; k < pack.size(); ++k) {
+      const float* e = state_->embedding(k, output[k]);
+      out[pack[k]].assign(e, e + n_embd);
       if (costs) {
-        (*costs)[text].prompt_tokens += tokens[text].size();
-        (*costs)[text].flops += model_->forward_flops(tokens[text].size(), 0, 0);
+        (*costs)[pack[k]].prompt_tokens += lengths[pack[k]];
+        (*costs)[pack[k]].flops += model_->forward_flops(lengths[pack[k]], 0, 0);
       }
     }
   }

@@ -6,7 +6,7 @@
 
 #include "model/language_model_state.h"
 #include "model/llama_session.h"
-#include "rerank/cross_encoder.h"
+#include "model/packing.h"
 #include "rerank/error.h"
 
 namespace rerank {
@@ -69,12 +69,23 @@ std::vector<std::vector<std::vector<float>>> LanguageModel::next_token_logits(
   return result;
 }
 
-void LanguageModel::run_group(const PromptGroup& input, const TokenIds& tokens,
-                              std::vector<std::vector<float>>& out, RerankCost* cost) {
-  out.assign(input.continuations.size(), {});
-  if (input.continuations.empty()) return;
-  // The logits are read after each continuation's last token, so none may be empty: lend the
-  // prefix's last token to every continuation when needed.
+namespace {
+
+// Sequence ids of a group's passes: 0 the shared prefix, 1 its padding, 2..m+1 the continuations of
+// a pass, m+2..2m+1 their padding (m: continuations per pass).
+constexpr llama_seq_id kPrefixSeq = 0;
+constexpr llama_seq_id kPrefixPadSeq = 1;
+constexpr llama_seq_id kFirstSeq = 2;
+
+// The group as it is evaluated. The logits are read after each continuation's last token, so none
+// may be empty: the prefix's last token is lent to every continuation when needed. Then only whole
+// tiles of the prefix are shared; the rest of it is evaluated with every continuation. A
+// continuation's KV cells then sit where a whole-prompt evaluation puts them, modulo the flash-
+// attention tile, so its attention sums group identically and the logits are bit-for-bit those
+// of the prompt evaluated alone (plain llama.cpp). Any other layout changes the last bits, and a
+// quantised model turns last bits into whole Q8 rounding steps: SmolLM2-135M Q4_1's log P(yes)
+// moved by up to 0.5 (tests/rerankers/test_real_models.cpp).
+PromptGroup laid_out(const PromptGroup& input, std::size_t align) {
   PromptGroup group = input;
   const bool any_empty = std::any_of(group.continuations.begin(), group.continuations.end(),
                                      [](const TokenIds& c) { return c.empty(); });
@@ -83,127 +94,172 @@ void LanguageModel::run_group(const PromptGroup& input, const TokenIds& tokens,
     for (auto& c : group.continuations) c.insert(c.begin(), group.prefix.back());
     group.prefix.pop_back();
   }
-
-  const std::size_t align = options_.align_sequences ? detail::kInvariantBatchTokens : 1;
-  // Share whole tiles of the prefix only; the rest of it is evaluated with every continuation. A
-  // continuation's KV cells then sit where a whole-prompt evaluation puts them, modulo the flash-
-  // attention tile, so its attention sums group identically and the logits are bit-for-bit those
-  // of the prompt evaluated alone (plain llama.cpp). Any other layout changes the last bits, and a
-  // quantised model turns last bits into whole Q8 rounding steps: SmolLM2-135M Q4_1's log P(yes)
-  // moved by up to 0.5 (tests/rerankers/test_real_models.cpp).
   const std::size_t shared = group.prefix.size() / align * align;
   for (auto& c : group.continuations)
     c.insert(c.begin(), group.prefix.begin() + static_cast<std::ptrdiff_t>(shared), group.prefix.end());
   group.prefix.resize(shared);
+  return group;
+}
 
-  llama_context* ctx = state_->ctx.get();
-  llama_memory_t mem = llama_get_memory(ctx);
-  auto& batch = state_->batch;
-  const std::size_t n_ctx = llama_n_ctx(ctx);
-  const std::size_t prefix_len = group.prefix.size();
-  std::vector<std::size_t> lengths;
-  for (const auto& c : group.continuations) {
-    if (prefix_len + c.size() > static_cast<std::size_t>(options_.context_tokens))
-      throw Error("prompt of " + std::to_string(prefix_len + c.size()) + " tokens exceeds the context of " +
-                  std::to_string(options_.context_tokens) + " tokens");
-    lengths.push_back(c.size());
-  }
-  llama_memory_clear(mem, true);
-
-  // Placement for batch invariance (see kInvariantBatchTokens): every pass holds a multiple of
-  // `align` tokens and every continuation starts at a multiple of `align` within it, the gaps
-  // filled by padding sequences. llama.cpp fills free KV cells in order from the first free one,
-  // so a continuation's cells then sit at the same offsets modulo `align` whatever its batch-mates,
-  // and the attention's vectorised sums group its terms identically.
-  // Sequence ids: 0 prefix, 1 prefix padding, 2..m+1 continuations, m+2..2m+1 their padding.
-  const auto n_seq = static_cast<std::size_t>(llama_n_seq_max(ctx));
-  const std::size_t max_seqs = std::min((n_seq - 2) / 2, static_cast<std::size_t>(options_.max_sequences));
-  const llama_seq_id first_seq = 2;
-  auto pad_of = [&](std::size_t k) { return static_cast<llama_seq_id>(first_seq + max_seqs + k); };
-  auto round_up = [&](std::size_t n) { return (n + align - 1) / align * align; };
-  auto pad_batch = [&](llama_seq_id seq, llama_pos from) {
-    const auto target = std::max<std::size_t>(round_up(static_cast<std::size_t>(batch.size())),
-                                              detail::kInvariantBatchTokens);
-    for (llama_pos p = from; static_cast<std::size_t>(batch.size()) < target; ++p)
-      batch.add(batch.get().token[0], p, seq, false);
-  };
-  auto decode_counted = [&] {
-    detail::decode(ctx, batch);
-    if (cost) cost->forward_passes += 1;
-  };
+// The forward passes of one laid-out group, and where its logits go.
+//
+// Placement for batch invariance (see kInvariantBatchTokens): every pass holds a multiple of
+// `align` tokens and every continuation starts at a multiple of `align` within it, the gaps
+// filled by padding sequences. llama.cpp fills free KV cells in order from the first free one,
+// so a continuation's cells then sit at the same offsets modulo `align` whatever its batch-mates,
+// and the attention's vectorised sums group its terms identically.
+class GroupPasses {
+ public:
+  GroupPasses(const Model& model, const RuntimeOptions& options, llama_context* ctx, detail::Batch& batch,
+              const PromptGroup& group, const TokenIds& tokens, std::vector<std::vector<float>>& out,
+              RerankCost* cost)
+      : model_(model),
+        ctx_(ctx),
+        mem_(llama_get_memory(ctx)),
+        batch_(batch),
+        group_(group),
+        tokens_(tokens),
+        out_(out),
+        cost_(cost),
+        layout_(options.align_sequences),
+        step_(static_cast<std::size_t>(options.batch_tokens)),
+        max_seqs_(std::min((static_cast<std::size_t>(llama_n_seq_max(ctx)) - 2) / 2,
+                           static_cast<std::size_t>(options.max_sequences))) {}
 
   // The shared prefix, once, in sequence 0; its padding stays in the cache until the group ends.
-  const std::size_t step = static_cast<std::size_t>(options_.batch_tokens);
-  llama_pos prefix_pad_pos = 0;
-  for (std::size_t begin = 0; begin < prefix_len; begin += step) {
-    batch.clear();
-    for (std::size_t p = begin; p < std::min(prefix_len, begin + step); ++p)
-      batch.add(group.prefix[p], static_cast<llama_pos>(p), 0, false);
-    const int before = batch.size();
-    pad_batch(1, prefix_pad_pos);
-    prefix_pad_pos += batch.size() - before;
-    decode_counted();
-  }
-  if (cost && prefix_len > 0) {
-    cost->prompt_tokens += prefix_len;
-    cost->cached_tokens += prefix_len * (group.continuations.size() - 1);
-    cost->flops += model_->forward_flops(prefix_len, 0, 0);
-  }
+  void evaluate_prefix();
+  // The continuations, packed by length into passes that fit beside the prefix.
+  void evaluate_continuations();
 
-  const std::size_t used = prefix_len + static_cast<std::size_t>(prefix_pad_pos);
-  const std::size_t budget = std::min(step, (n_ctx - used) / align * align);
-  auto read_logits = [&](std::size_t which, int batch_index) {
-    const float* logits = llama_get_logits_ith(ctx, batch_index);
-    if (!logits) throw Error("llama.cpp returned no logits");
-    for (auto t : tokens) out[which].push_back(logits[t]);
-  };
-  // As in the cross-encoder, a continuation's layout depends on its own length only: a short one
-  // takes an aligned slot padded by its own padding sequence (short ones share passes); a long one
-  // runs alone, unpadded, its pass ending with it (detail::runs_alone).
-  auto alone = [&](std::size_t length) { return align > 1 && detail::runs_alone(length); };
-  std::vector<std::size_t> slots(lengths.size());
-  for (std::size_t i = 0; i < lengths.size(); ++i)
-    slots[i] = alone(lengths[i]) ? std::max(budget, round_up(lengths[i])) : round_up(lengths[i]);
+ private:
+  // One pack's continuations in one pass; returns their output indices.
+  std::vector<int> evaluate_pack(const std::vector<std::size_t>& pack);
+  // One continuation longer than a pass, in consecutive slices; returns its output index.
+  int evaluate_sliced(const TokenIds& continuation);
+  // Pads the batch to whole blocks (at least one) with sequence `seq`, from position `from`.
+  void pad_batch(llama_seq_id seq, llama_pos from);
+  void decode();
+  void read_logits(std::size_t which, int batch_index);
+  llama_seq_id continuation_seq(std::size_t k) const { return kFirstSeq + static_cast<llama_seq_id>(k); }
+  llama_seq_id pad_of(std::size_t k) const { return static_cast<llama_seq_id>(kFirstSeq + max_seqs_ + k); }
 
-  for (const auto& pack : pack_by_length(slots, budget, max_seqs)) {
-    std::vector<int> output_index(pack.size(), -1);
+  const Model& model_;
+  llama_context* ctx_;
+  llama_memory_t mem_;
+  detail::Batch& batch_;
+  const PromptGroup& group_;
+  const TokenIds& tokens_;
+  std::vector<std::vector<float>>& out_;
+  RerankCost* cost_;
+  const detail::PassLayout layout_;
+  const std::size_t step_;      // the largest pass
+  const std::size_t max_seqs_;  // continuations per pass
+  std::size_t budget_ = 0;      // tokens of a continuations' pass (beside the prefix)
+  llama_pos prefix_pad_pos_ = 0;
+};
+
+void GroupPasses::pad_batch(llama_seq_id seq, llama_pos from) {
+  const auto target = std::max<std::size_t>(layout_.round_up(static_cast<std::size_t>(batch_.size())),
+                                            detail::kInvariantBatchTokens);
+  for (llama_pos p = from; static_cast<std::size_t>(batch_.size()) < target; ++p)
+    batch_.add(batch_.get().token[0], p, seq, false);
+}
+
+void GroupPasses::decode() {
+  detail::decode(ctx_, batch_);
+  if (cost_) cost_->forward_passes += 1;
+}
+
+void GroupPasses::read_logits(std::size_t which, int batch_index) {
+  const float* logits = llama_get_logits_ith(ctx_, batch_index);
+  if (!logits) throw Error("llama.cpp returned no logits");
+  for (auto t : tokens_) out_[which].push_back(logits[t]);
+}
+
+void GroupPasses::evaluate_prefix() {
+  const std::size_t prefix_len = group_.prefix.size();
+  detail::feed_in_slices(batch_, group_.prefix, 0, kPrefixSeq, step_, detail::OutputLast::No, [&] {
+    const int before = batch_.size();
+    pad_batch(kPrefixPadSeq, prefix_pad_pos_);
+    prefix_pad_pos_ += batch_.size() - before;
+    decode();
+  });
+  if (cost_ && prefix_len > 0) {
+    cost_->prompt_tokens += prefix_len;
+    cost_->cached_tokens += prefix_len * (group_.continuations.size() - 1);
+    cost_->flops += model_.forward_flops(prefix_len, 0, 0);
+  }
+}
+
+int GroupPasses::evaluate_sliced(const TokenIds& continuation) {
+  const auto from = static_cast<llama_pos>(group_.prefix.size());
+  return detail::feed_in_slices(batch_, continuation, from, kFirstSeq, budget_, detail::OutputLast::Yes, [&] {
+    pad_batch(pad_of(0), 0);
+    decode();
+    llama_memory_seq_rm(mem_, pad_of(0), -1, -1);
+  });
+}
+
+std::vector<int> GroupPasses::evaluate_pack(const std::vector<std::size_t>& pack) {
+  const std::size_t prefix_len = group_.prefix.size();
+  std::vector<int> output_index(pack.size(), -1);
+  batch_.clear();
+  for (std::size_t k = 0; k < pack.size(); ++k) {
+    const auto& c = group_.continuations[pack[k]];
+    for (std::size_t p = 0; p < c.size(); ++p)
+      output_index[k] =
+          batch_.add(c[p], static_cast<llama_pos>(prefix_len + p), continuation_seq(k), p + 1 == c.size());
+    if (layout_.align() > 1 && !layout_.alone(c.size())) pad_batch(pad_of(k), 0);
+  }
+  if (layout_.align() == 1) pad_batch(pad_of(0), 0);
+  decode();
+  return output_index;
+}
+
+void GroupPasses::evaluate_continuations() {
+  const std::size_t prefix_len = group_.prefix.size();
+  const std::size_t used = prefix_len + static_cast<std::size_t>(prefix_pad_pos_);
+  const std::size_t align = layout_.align();
+  budget_ = std::min(step_, (static_cast<std::size_t>(llama_n_ctx(ctx_)) - used) / align * align);
+  std::vector<std::size_t> lengths;
+  for (const auto& c : group_.continuations) lengths.push_back(c.size());
+  const auto slots = layout_.footprints(lengths, budget_);
+  for (const auto& pack : detail::pack_by_length(slots, budget_, max_seqs_)) {
     for (std::size_t k = 0; k < pack.size(); ++k)
-      if (prefix_len > 0) llama_memory_seq_cp(mem, 0, first_seq + static_cast<llama_seq_id>(k), -1, -1);
-    if (slots[pack[0]] > budget) {
-      // One continuation longer than a batch: evaluate it in consecutive slices of one sequence.
-      const auto& c = group.continuations[pack[0]];
-      for (std::size_t begin = 0; begin < c.size(); begin += budget) {
-        batch.clear();
-        const std::size_t end = std::min(c.size(), begin + budget);
-        for (std::size_t p = begin; p < end; ++p)
-          output_index[0] =
-              batch.add(c[p], static_cast<llama_pos>(prefix_len + p), first_seq, p + 1 == c.size());
-        pad_batch(pad_of(0), 0);
-        decode_counted();
-        llama_memory_seq_rm(mem, pad_of(0), -1, -1);
-      }
-    } else {
-      batch.clear();
-      for (std::size_t k = 0; k < pack.size(); ++k) {
-        const auto& c = group.continuations[pack[k]];
-        for (std::size_t p = 0; p < c.size(); ++p)
-          output_index[k] = batch.add(c[p], static_cast<llama_pos>(prefix_len + p),
-                                      first_seq + static_cast<llama_seq_id>(k), p + 1 == c.size());
-        if (align > 1 && !alone(c.size())) pad_batch(pad_of(k), 0);
-      }
-      if (align == 1) pad_batch(pad_of(0), 0);
-      decode_counted();
-    }
+      if (prefix_len > 0) llama_memory_seq_cp(mem_, kPrefixSeq, continuation_seq(k), -1, -1);
+    const std::vector<int> output_index =
+        slots[pack[0]] > budget_ ? std::vector<int>{evaluate_sliced(group_.continuations[pack[0]])}
+                                 : evaluate_pack(pack);
     for (std::size_t k = 0; k < pack.size(); ++k) {
       read_logits(pack[k], output_index[k]);
-      llama_memory_seq_rm(mem, first_seq + static_cast<llama_seq_id>(k), -1, -1);
-      llama_memory_seq_rm(mem, pad_of(k), -1, -1);
-      if (cost) {
-        cost->prompt_tokens += lengths[pack[k]];
-        cost->flops += model_->forward_flops(lengths[pack[k]], prefix_len, 1);
+      llama_memory_seq_rm(mem_, continuation_seq(k), -1, -1);
+      llama_memory_seq_rm(mem_, pad_of(k), -1, -1);
+      if (cost_) {
+        cost_->prompt_tokens += lengths[pack[k]];
+        cost_->flops += model_.forward_flops(lengths[pack[k]], prefix_len, 1);
       }
     }
   }
+}
+
+}  // namespace
+
+void LanguageModel::run_group(const PromptGroup& input, const TokenIds& tokens,
+                              std::vector<std::vector<float>>& out, RerankCost* cost) {
+  out.assign(input.continuations.size(), {});
+  if (input.continuations.empty()) return;
+  const std::size_t align = options_.align_sequences ? detail::kInvariantBatchTokens : 1;
+  const PromptGroup group = laid_out(input, align);
+  for (const auto& c : group.continuations)
+    if (group.prefix.size() + c.size() > static_cast<std::size_t>(options_.context_tokens))
+      throw Error("prompt of " + std::to_string(group.prefix.size() + c.size()) +
+                  " tokens exceeds the context of " + std::to_string(options_.context_tokens) + " tokens");
+  llama_context* ctx = state_->ctx.get();
+  llama_memory_t mem = llama_get_memory(ctx);
+  llama_memory_clear(mem, true);
+  GroupPasses passes(*model_, options_, ctx, state_->batch, group, tokens, out, cost);
+  passes.evaluate_prefix();
+  passes.evaluate_continuations();
   llama_memory_clear(mem, true);
 }
 

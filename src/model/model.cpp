@@ -118,6 +118,51 @@ int meta_int(const llama_model* m, const std::string& key, int fallback) {
   }
 }
 
+// The model's metadata, as llama.cpp loaded it (the kind is set by classify()).
+ModelInfo read_info(llama_model* raw, const std::string& path) {
+  ModelInfo info;
+  info.path = path;
+  info.arch = meta_string(raw, "general.architecture");
+  info.name = meta_string(raw, "general.name");
+  info.n_ctx_train = llama_model_n_ctx_train(raw);
+  info.n_embd = llama_model_n_embd(raw);
+  info.n_layer = llama_model_n_layer(raw);
+  info.n_head = llama_model_n_head(raw);
+  info.n_head_kv = llama_model_n_head_kv(raw);
+  info.head_dim =
+      meta_int(raw, info.arch + ".attention.key_length", info.n_head ? info.n_embd / info.n_head : 0);
+  info.n_ff = meta_int(raw, info.arch + ".feed_forward_length", 0);
+  info.n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(raw));
+  info.n_params = llama_model_n_params(raw);
+  info.causal = meta_string(raw, info.arch + ".attention.causal") != "false";
+  info.pooling_type = meta_int(raw, info.arch + ".pooling_type", -1);
+  info.rank_head = info.pooling_type == LLAMA_POOLING_TYPE_RANK;
+  for (std::uint32_t i = 0; i < llama_model_n_cls_out(raw); ++i) {
+    const char* label = llama_model_cls_label(raw, i);
+    info.class_labels.emplace_back(label ? label : "");
+  }
+  if (const char* tmpl = llama_model_chat_template(raw, "rerank")) info.rerank_template = tmpl;
+  if (const char* tmpl = llama_model_chat_template(raw, nullptr)) info.chat_template = tmpl;
+  return info;
+}
+
+ModelKind classify(const ModelInfo& info, const GgufSummary& summary, const Tokenizer& tokenizer) {
+  const bool yes_no_head = info.class_labels == std::vector<std::string>{"yes", "no"};
+  // convert_hf_to_gguf.py writes no pooling type for a plain BertForSequenceClassification (only
+  // sentence-transformers' modules.json gives one), so a bidirectional model with a classification
+  // head and no pooling metadata is a cross-encoder (llama-server --reranking agrees).
+  const bool encoder_with_head = !info.causal && summary.has_cls_head && info.pooling_type < 0;
+  const bool head_in_lm =
+      info.causal && yes_no_head &&
+      rank_head_is_lm_rows(info.path, tokenizer.single_token("yes"), tokenizer.single_token("no"));
+  if ((info.rank_head || encoder_with_head) && !head_in_lm) return ModelKind::CrossEncoder;
+  // A converted Qwen3-Reranker whose rank head holds the LM head's "yes"/"no" rows (0.6B, 4B: tied
+  // embeddings) is scored from the LM logits, which gives the same P(yes) and allows prefix KV
+  // reuse; an untied one (8B) goes through its head as a cross-encoder.
+  if (info.causal) return ModelKind::DecoderLM;
+  return ModelKind::Embedding;  // usable by embedding strategies, not by pair scorers
+}
+
 }  // namespace
 
 std::shared_ptr<const Model> Model::load(const std::string& path) {
@@ -138,52 +183,11 @@ std::shared_ptr<const Model> Model::load(const std::string& path) {
   std::shared_ptr<Model> model(new Model());
   model->model_ = std::shared_ptr<llama_model>(raw, [](llama_model* m) { llama_model_free(m); });
   model->tokenizer_ = Tokenizer::from_model(model->model_);
-
-  ModelInfo& info = model->info_;
-  info.path = path;
-  info.arch = meta_string(raw, "general.architecture");
-  info.name = meta_string(raw, "general.name");
-  info.n_ctx_train = llama_model_n_ctx_train(raw);
-  info.n_embd = llama_model_n_embd(raw);
-  info.n_layer = llama_model_n_layer(raw);
-  info.n_head = llama_model_n_head(raw);
-  info.n_head_kv = llama_model_n_head_kv(raw);
-  info.head_dim =
-      meta_int(raw, info.arch + ".attention.key_length", info.n_head ? info.n_embd / info.n_head : 0);
-  info.n_ff = meta_int(raw, info.arch + ".feed_forward_length", 0);
-  info.n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(raw));
-  info.n_params = llama_model_n_params(raw);
-  info.causal = meta_string(raw, info.arch + ".attention.causal") != "false";
-  const int pooling = meta_int(raw, info.arch + ".pooling_type", -1);
-  info.pooling_type = pooling;
-  info.rank_head = pooling == LLAMA_POOLING_TYPE_RANK;
-  for (std::uint32_t i = 0; i < llama_model_n_cls_out(raw); ++i) {
-    const char* label = llama_model_cls_label(raw, i);
-    info.class_labels.emplace_back(label ? label : "");
-  }
-  if (const char* tmpl = llama_model_chat_template(raw, "rerank")) info.rerank_template = tmpl;
-  if (const char* tmpl = llama_model_chat_template(raw, nullptr)) info.chat_template = tmpl;
-
+  model->info_ = read_info(raw, path);
   if (llama_model_has_encoder(raw))
-    throw Error(path + ": " + info.arch + " is an encoder-decoder model, which rerank.cpp does not support");
-  const bool yes_no_head = info.class_labels == std::vector<std::string>{"yes", "no"};
-  // convert_hf_to_gguf.py writes no pooling type for a plain BertForSequenceClassification (only
-  // sentence-transformers' modules.json gives one), so a bidirectional model with a classification
-  // head and no pooling metadata is a cross-encoder (llama-server --reranking agrees).
-  const bool encoder_with_head = !info.causal && summary.has_cls_head && pooling < 0;
-  const bool head_in_lm =
-      info.causal && yes_no_head &&
-      rank_head_is_lm_rows(path, model->tokenizer_.single_token("yes"), model->tokenizer_.single_token("no"));
-  if ((info.rank_head || encoder_with_head) && !head_in_lm) {
-    info.kind = ModelKind::CrossEncoder;
-  } else if (info.causal) {
-    // A converted Qwen3-Reranker whose rank head holds the LM head's "yes"/"no" rows (0.6B, 4B: tied
-    // embeddings) is scored from the LM logits, which gives the same P(yes) and allows prefix KV
-    // reuse; an untied one (8B) goes through its head as a cross-encoder.
-    info.kind = ModelKind::DecoderLM;
-  } else {
-    info.kind = ModelKind::Embedding;  // usable by embedding strategies, not by pair scorers
-  }
+    throw Error(path + ": " + model->info_.arch +
+                " is an encoder-decoder model, which rerank.cpp does not support");
+  model->info_.kind = classify(model->info_, summary, model->tokenizer_);
   return model;
 }
 

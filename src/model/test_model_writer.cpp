@@ -277,6 +277,53 @@ void write_all(std::FILE* f, const void* data, std::size_t n, const std::string&
   if (n && std::fwrite(data, 1, n, f) != n) throw Error(path + ": write failed (disk full?)");
 }
 
+using GgmlContextPtr = std::unique_ptr<ggml_context, decltype(&ggml_free)>;
+
+// Adds the planned tensors' descriptions to `g`. Descriptions only (no_alloc): the data is streamed
+// to the file by write_tensor_data(). The returned context holds them.
+GgmlContextPtr add_tensor_infos(const std::vector<TensorPlan>& plan, gguf_context* g) {
+  ggml_init_params ip{ggml_tensor_overhead() * (plan.size() + 1), nullptr, /*no_alloc=*/true};
+  GgmlContextPtr ctx(ggml_init(ip), &ggml_free);
+  for (const auto& t : plan) {
+    if (ggml_blck_size(t.type) > 1 && t.ne0 % ggml_blck_size(t.type) != 0)
+      throw Error("internal: " + t.name + " row length does not fit " + ggml_type_name(t.type));
+    ggml_tensor* tensor = t.ne1 == 1 && t.init != Init::Matrix && t.init != Init::Embedding
+                              ? ggml_new_tensor_1d(ctx.get(), t.type, t.ne0)
+                              : ggml_new_tensor_2d(ctx.get(), t.type, t.ne0, t.ne1);
+    ggml_set_name(tensor, t.name.c_str());
+    gguf_add_tensor(g, tensor);
+  }
+  return ctx;
+}
+
+// The metadata, then every tensor's rows drawn from `seed`, each tensor padded to the alignment.
+void write_file_contents(std::FILE* f, const gguf_context* g, const std::vector<TensorPlan>& plan,
+                         std::uint64_t seed, const std::string& path) {
+  std::vector<char> meta(gguf_get_meta_size(g));
+  gguf_get_meta_data(g, meta.data());
+  write_all(f, meta.data(), meta.size(), path);
+  const std::size_t align = gguf_get_alignment(g);
+  std::size_t offset = 0;
+  std::vector<float> row;
+  std::vector<char> buf;
+  const std::vector<char> zeros(align, 0);
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    const TensorPlan& t = plan[i];
+    if (gguf_get_tensor_offset(g, std::int64_t(i)) != offset)
+      throw Error("internal: tensor data offset mismatch for " + t.name);
+    row.resize(std::size_t(t.ne0));
+    for (std::int64_t r = 0; r < t.ne1; ++r) {
+      fill_row(t, seed, r, row.data());
+      const std::size_t n = encode_row(t.type, row.data(), t.ne0, buf);
+      write_all(f, buf.data(), n, path);
+      offset += n;
+    }
+    const std::size_t pad = (align - offset % align) % align;
+    write_all(f, zeros.data(), pad, path);
+    offset += pad;
+  }
+}
+
 }  // namespace
 
 void write_test_model(const TestModelSpec& spec, const std::string& path) {
@@ -301,47 +348,13 @@ void write_test_model(const TestModelSpec& spec, const std::string& path) {
     plan_qwen3(d, n_vocab, mat, head ? token_id(tokens, "yes", vocab) : 0,
                head ? token_id(tokens, "no", vocab) : 0, head, plan);
   }
-
-  // Tensor descriptions only (no_alloc): the data is streamed to the file below.
-  ggml_init_params ip{ggml_tensor_overhead() * (plan.size() + 1), nullptr, /*no_alloc=*/true};
-  std::unique_ptr<ggml_context, decltype(&ggml_free)> ctx(ggml_init(ip), &ggml_free);
-  for (const auto& t : plan) {
-    if (ggml_blck_size(t.type) > 1 && t.ne0 % ggml_blck_size(t.type) != 0)
-      throw Error("internal: " + t.name + " row length does not fit " + ggml_type_name(t.type));
-    ggml_tensor* tensor = t.ne1 == 1 && t.init != Init::Matrix && t.init != Init::Embedding
-                              ? ggml_new_tensor_1d(ctx.get(), t.type, t.ne0)
-                              : ggml_new_tensor_2d(ctx.get(), t.type, t.ne0, t.ne1);
-    ggml_set_name(tensor, t.name.c_str());
-    gguf_add_tensor(g.get(), tensor);
-  }
+  const GgmlContextPtr tensors = add_tensor_infos(plan, g.get());
 
   const std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) throw Error(path + ": cannot create file");
   try {
-    std::vector<char> meta(gguf_get_meta_size(g.get()));
-    gguf_get_meta_data(g.get(), meta.data());
-    write_all(f, meta.data(), meta.size(), path);
-    const std::size_t align = gguf_get_alignment(g.get());
-    std::size_t offset = 0;
-    std::vector<float> row;
-    std::vector<char> buf;
-    const std::vector<char> zeros(align, 0);
-    for (std::size_t i = 0; i < plan.size(); ++i) {
-      const TensorPlan& t = plan[i];
-      if (gguf_get_tensor_offset(g.get(), std::int64_t(i)) != offset)
-        throw Error("internal: tensor data offset mismatch for " + t.name);
-      row.resize(std::size_t(t.ne0));
-      for (std::int64_t r = 0; r < t.ne1; ++r) {
-        fill_row(t, spec.seed, r, row.data());
-        const std::size_t n = encode_row(t.type, row.data(), t.ne0, buf);
-        write_all(f, buf.data(), n, path);
-        offset += n;
-      }
-      const std::size_t pad = (align - offset % align) % align;
-      write_all(f, zeros.data(), pad, path);
-      offset += pad;
-    }
+    write_file_contents(f, g.get(), plan, spec.seed, path);
     if (std::fclose(f) != 0) {
       f = nullptr;
       throw Error(path + ": write failed (disk full?)");

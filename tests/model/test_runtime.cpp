@@ -15,11 +15,13 @@
 #include "error_message.h"
 #include "model/exact_gelu.h"
 #include "model/llama_session.h"
+#include "model/packing.h"
 #include "rerank/chat_format.h"
 #include "rerank/cross_encoder.h"
 #include "rerank/error.h"
 #include "rerank/language_model.h"
 #include "rerank/model.h"
+#include "tiny_embedding_model.h"
 #include "tiny_models.h"
 
 namespace {
@@ -179,27 +181,8 @@ TEST(ModelLoad, UnsupportedArchitecturesAreClearErrors) {
             bare + ": GGUF file without general.architecture (not a model)");
 }
 
-// The tiny BERT with its pooling type patched in place from RANK (4) to MEAN (1): a bidirectional
-// model without a ranking head, i.e. an embedding model. (GGUF: key string, u32 type tag, u32 value.)
-std::string tiny_embedding_model() {
-  static const std::string path = [] {
-    std::ifstream in(tiny_model(Tiny::Bert), std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const std::string key = "bert.pooling_type";
-    const auto at = bytes.find(key);
-    EXPECT_NE(at, std::string::npos);
-    const std::size_t value = at + key.size() + 4;
-    EXPECT_EQ(bytes[value], '\x04');
-    bytes[value] = '\x01';
-    const std::string out = scratch("embedding.gguf");
-    std::ofstream(out, std::ios::binary) << bytes;
-    return out;
-  }();
-  return path;
-}
-
 TEST(ModelLoad, BidirectionalModelsWithoutAHeadAreEmbeddingModels) {
-  const auto m = rerank::Model::load(tiny_embedding_model());
+  const auto m = rerank::Model::load(rerank::test::tiny_embedding_model());
   EXPECT_EQ(m->info().kind, rerank::ModelKind::Embedding);
   EXPECT_EQ(m->info().pooling_type, LLAMA_POOLING_TYPE_MEAN);
   EXPECT_FALSE(m->info().rank_head);
@@ -218,10 +201,10 @@ TEST(ModelLoad, RuntimesRejectTheWrongKindOfModel) {
 
 TEST(PackByLength, SortsByLengthAndRespectsBothLimits) {
   // lengths: idx0=5 idx1=1 idx2=3 idx3=3 idx4=9 idx5=2
-  const auto packs = rerank::pack_by_length({5, 1, 3, 3, 9, 2}, 8, 3);
+  const auto packs = rerank::detail::pack_by_length({5, 1, 3, 3, 9, 2}, 8, 3);
   const std::vector<std::vector<std::size_t>> expected = {{1, 5, 2}, {3, 0}, {4}};
   EXPECT_EQ(packs, expected);
-  EXPECT_TRUE(rerank::pack_by_length({}, 8, 3).empty());
+  EXPECT_TRUE(rerank::detail::pack_by_length({}, 8, 3).empty());
 }
 
 TEST(CrossEncoder, ScoresEqualASingleSequenceDecodeWhateverTheBatch) {
