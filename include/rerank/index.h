@@ -29,7 +29,7 @@ struct IndexOptions {
 
 struct IndexBuildStats {
   std::uint64_t documents = 0;
-  std::uint64_t spilled_runs = 0;  // spills written to disk (1 when everything fit in memory)
+  std::uint64_t spills = 0;  // spills written to disk (1 when everything fit in memory)
   std::uint64_t terms = 0;
   std::uint64_t index_bytes = 0;
 };

@@ -59,10 +59,10 @@ std::function<int()> setup_index(CLI::App& app) {
     if (!args->quiet)
       std::fprintf(
           stderr,
-          "rerank index: indexed %llu documents, %llu terms, %llu spilled run(s), %.1f MB in %.2f s "
+          "rerank index: indexed %llu documents, %llu terms, %llu spill(s), %.1f MB in %.2f s "
           "(%.0f docs/s) -> %s\n",
           static_cast<unsigned long long>(stats.documents), static_cast<unsigned long long>(stats.terms),
-          static_cast<unsigned long long>(stats.spilled_runs), static_cast<double>(stats.index_bytes) / 1e6,
+          static_cast<unsigned long long>(stats.spills), static_cast<double>(stats.index_bytes) / 1e6,
           seconds, seconds > 0 ? static_cast<double>(stats.documents) / seconds : 0.0, args->index.c_str());
     return 0;
   };

@@ -290,7 +290,7 @@ IndexBuildStats IndexWriter::Impl::merge_and_write() {
   if (options.progress) options.progress(num_docs, "merging");
   IndexBuildStats stats;
   stats.documents = num_docs;
-  stats.spilled_runs = spills.size();
+  stats.spills = spills.size();
   const MergedTerms terms = merge_terms();
   stats.terms = terms.count;
 

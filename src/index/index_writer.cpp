@@ -105,7 +105,7 @@ void IndexWriter::add(const Document& doc) {
   s.num_docs += 1;
   if (s.memory_used > s.options.memory_budget_bytes) {
     s.spill();
-    if (s.options.progress) s.options.progress(s.num_docs, "memory budget reached, spilled a run to disk");
+    if (s.options.progress) s.options.progress(s.num_docs, "memory budget reached, postings spilled to disk");
   }
   if (s.options.progress && s.num_docs % 10000 == 0) s.options.progress(s.num_docs, "indexing");
 }

@@ -87,8 +87,8 @@ TEST(Index, TinyMemoryBudgetSpillsAndGivesTheSameIndex) {
   const std::string a =
       test::build(docs, "spill_none", FieldLayout::kMultifield, std::size_t{64} << 20, &in_memory);
   const std::string b = test::build(docs, "spill_many", FieldLayout::kMultifield, 2000, &spilled);
-  EXPECT_EQ(in_memory.spilled_runs, 1u);
-  EXPECT_GT(spilled.spilled_runs, 10u);
+  EXPECT_EQ(in_memory.spills, 1u);
+  EXPECT_GT(spilled.spills, 10u);
   EXPECT_EQ(in_memory.terms, spilled.terms);
   // Byte-identical output: merging runs loses and reorders nothing.
   EXPECT_EQ(read_file(a + "/index.rrx"), read_file(b + "/index.rrx"));
