@@ -113,7 +113,7 @@ class Model {
   Model() = default;
   ModelInfo info_;
   // The llama.cpp handle, for the runtime in src/model only (model/llama_session.h).
-  friend llama_model* llama_handle(const Model& model);
+  friend llama_model* raw_llama_model(const Model& model);
   std::shared_ptr<llama_model> model_;
   Tokenizer tokenizer_;
 };

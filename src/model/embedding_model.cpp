@@ -104,7 +104,7 @@ EmbeddingModel::EmbeddingModel(std::shared_ptr<const Model> model, RuntimeOption
   cp.pooling_type = LLAMA_POOLING_TYPE_UNSPECIFIED;  // the model's own pooling
   cp.kv_unified = true;
   cp.no_perf = true;
-  llama_context* ctx = llama_init_from_model(llama_handle(*model_), cp);
+  llama_context* ctx = llama_init_from_model(raw_llama_model(*model_), cp);
   if (!ctx) throw Error(model_->info().path + ": llama.cpp could not create an embedding context");
   state_->ctx.reset(ctx);
   switch (llama_pooling_type(ctx)) {
@@ -149,7 +149,7 @@ void truncate_keeping_start(std::vector<std::int32_t>& tokens, std::size_t limit
 }  // namespace
 
 Sequences EmbeddingModel::tokenize(const std::vector<std::string>& texts) const {
-  const llama_vocab* vocab = llama_model_get_vocab(llama_handle(*model_));
+  const llama_vocab* vocab = llama_model_get_vocab(raw_llama_model(*model_));
   const llama_token eos = llama_vocab_eos(vocab);
   Sequences tokens(texts.size());
   for (std::size_t i = 0; i < texts.size(); ++i) {
@@ -174,7 +174,7 @@ std::vector<std::vector<float>> EmbeddingModel::embed(const std::vector<std::str
   const Sequences tokens = tokenize(texts);
   llama_context* ctx = state_->ctx.get();
   llama_memory_t mem = llama_get_memory(ctx);
-  const int n_embd = llama_model_n_embd(llama_handle(*model_));
+  const int n_embd = llama_model_n_embd(raw_llama_model(*model_));
   // As in the cross-encoder, a text's layout in its pass depends on its own length only, so that
   // its embedding does not depend on its batch-mates (see detail::PassLayout).
   const auto budget = static_cast<std::size_t>(options_.batch_tokens);

@@ -184,7 +184,7 @@ void Generation::evaluate_prefix(std::size_t first, std::size_t prefix_len) {
 }
 
 std::vector<Stream> Generation::start_streams(std::size_t first, std::size_t end, std::size_t prefix_len) {
-  const llama_vocab* vocab = llama_model_get_vocab(llama_handle(model_));
+  const llama_vocab* vocab = llama_model_get_vocab(raw_llama_model(model_));
   std::vector<Stream> streams(end - first);
   for (std::size_t k = 0; k < streams.size(); ++k) {
     Stream& s = streams[k];
@@ -315,7 +315,7 @@ std::vector<GeneratedText> LanguageModel::generate(const std::vector<TokenIds>& 
                   std::to_string(options[i].max_tokens) + " generated tokens exceeds the context");
     any_constraint = any_constraint || static_cast<bool>(options[i].constraint);
   }
-  const llama_vocab* vocab = llama_model_get_vocab(llama_handle(*model_));
+  const llama_vocab* vocab = llama_model_get_vocab(raw_llama_model(*model_));
   if (any_constraint && state_->pieces.empty()) {
     state_->pieces.resize(static_cast<std::size_t>(llama_vocab_n_tokens(vocab)));
     for (std::size_t t = 0; t < state_->pieces.size(); ++t)

@@ -38,7 +38,7 @@ ContextPtr make_context(const Model& model, const RuntimeOptions& options, bool 
     cp.cb_eval = exact_gelu_callback;
     cp.cb_eval_user_data = exact_gelu_user_data(info.n_ff);
   }
-  llama_context* ctx = llama_init_from_model(llama_handle(model), cp);
+  llama_context* ctx = llama_init_from_model(raw_llama_model(model), cp);
   if (!ctx)
     throw Error(model.info().path + ": llama.cpp could not create a context (n_ctx " + std::to_string(n_ctx) +
                 ", batch " + std::to_string(options.batch_tokens) + ")");

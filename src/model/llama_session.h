@@ -10,7 +10,7 @@
 
 namespace rerank {
 // The llama.cpp handle of a loaded model: the runtime's alone (Model keeps it out of its public API).
-llama_model* llama_handle(const Model& model);
+llama_model* raw_llama_model(const Model& model);
 }  // namespace rerank
 
 namespace rerank::detail {

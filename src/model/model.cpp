@@ -245,6 +245,6 @@ double Model::forward_flops(std::uint64_t new_tokens, std::uint64_t past_tokens,
   return 2.0 * dense * n + attention + head;
 }
 
-llama_model* llama_handle(const Model& model) { return model.model_.get(); }
+llama_model* raw_llama_model(const Model& model) { return model.model_.get(); }
 
 }  // namespace rerank

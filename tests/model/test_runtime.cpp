@@ -57,7 +57,7 @@ llama_context* reference_decode(const rerank::Model& model, const TokenIds& toke
     cp.cb_eval = rerank::detail::exact_gelu_callback;
     cp.cb_eval_user_data = rerank::detail::exact_gelu_user_data(model.info().n_ff);
   }
-  llama_context* ctx = llama_init_from_model(rerank::llama_handle(model), cp);
+  llama_context* ctx = llama_init_from_model(rerank::raw_llama_model(model), cp);
   llama_batch batch = llama_batch_init(512, 0, 1);
   auto add = [&](llama_token t, llama_pos pos, llama_seq_id seq, bool out) {
     const int i = batch.n_tokens++;
