@@ -2,7 +2,7 @@
 # Checks the layering of docs/ARCHITECTURE.md: llama.h is included only under src/model, and no stage
 # includes a header of a stage at or above its own level (other than its own). Stages, lowest first:
 #   util (0) < io (1) < eval, index, model (2, peers: none includes another) < rerankers (3)
-#   < pipeline (4) < cli (5)
+#   < pipeline (4) < server (5) < cli (6)
 # Public headers are included as "rerank/x.h" (include/rerank/), private ones as "<stage>/x.h"
 # (src/<stage>/) and only by their own stage: a "rerank/" include that names a file under src/, or
 # another stage's private header, is an error.
@@ -10,7 +10,7 @@
 # is an error (add it where it belongs). Exits 1 listing every violation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-declare -A LEVEL=([util]=0 [io]=1 [eval]=2 [index]=2 [model]=2 [rerankers]=3 [pipeline]=4 [cli]=5)
+declare -A LEVEL=([util]=0 [io]=1 [eval]=2 [index]=2 [model]=2 [rerankers]=3 [pipeline]=4 [server]=5 [cli]=6)
 declare -A PUBLIC=(
   [error.h]=util [types.h]=util [utf8.h]=util [version.h]=util
   [io.h]=io [io_writers.h]=io
@@ -20,7 +20,7 @@ declare -A PUBLIC=(
   [cross_encoder.h]=model [decoding_constraint.h]=model [embedding_model.h]=model
   [language_model.h]=model [model.h]=model [test_models.h]=model [tokenizer.h]=model
   [llm_backend.h]=rerankers [reranker.h]=rerankers [cost.h]=util
-  [pipeline.h]=pipeline [chat_format.h]=model [parallel.h]=util [options.h]=util [atomic_file.h]=io
+  [pipeline.h]=pipeline [server.h]=server [chat_format.h]=model [parallel.h]=util [options.h]=util [atomic_file.h]=io
 )
 fail=0
 violation() { echo "layering: $*" >&2; fail=1; }

@@ -27,10 +27,19 @@ struct RerankerOptions {
   std::map<std::string, std::string> params;
 };
 
+// What a strategy's scores are, so that front ends can report relevance in [0, 1].
+enum class ScoreScale {
+  Logit,        // a cross-encoder's raw output
+  Probability,  // already in [0, 1] (P(yes) of an LLM)
+  Cosine,       // in [-1, 1] (embedding strategies)
+  Ordinal,      // only the order means something (listwise, pairwise, setwise)
+};
+
 class Reranker {
  public:
   virtual ~Reranker() = default;
   virtual std::string name() const = 0;
+  virtual ScoreScale score_scale() const { return ScoreScale::Ordinal; }
   // Reranks every query's candidates. Taking many queries at once lets an implementation batch
   // and schedule across queries; results are in the order of `batch`.
   virtual std::vector<RerankResult> rerank(const std::vector<CandidateList>& batch) = 0;

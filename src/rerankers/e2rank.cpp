@@ -19,6 +19,7 @@ class E2RankReranker : public Reranker {
         feedback_docs_(feedback_docs),
         passage_tokens_(passage_tokens) {}
   std::string name() const override { return "e2rank"; }
+  ScoreScale score_scale() const override { return ScoreScale::Cosine; }
   std::vector<RerankResult> rerank(const std::vector<CandidateList>& batch) override {
     PassageTexts texts(*backend_, batch, passage_tokens_);
     std::vector<std::string> queries;

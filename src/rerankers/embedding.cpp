@@ -74,6 +74,7 @@ class EmbeddingReranker : public Reranker {
         instruction_(std::move(instruction)),
         passage_tokens_(passage_tokens) {}
   std::string name() const override { return "embedding"; }
+  ScoreScale score_scale() const override { return ScoreScale::Cosine; }
   std::vector<RerankResult> rerank(const std::vector<CandidateList>& batch) override {
     PassageTexts texts(*backend_, batch, passage_tokens_);
     std::vector<std::string> queries;

@@ -111,36 +111,58 @@ class PointwiseReranker final : public Reranker {
   }
 
   std::string name() const override { return "pointwise"; }
+  ScoreScale score_scale() const override { return encoder_ ? ScoreScale::Logit : ScoreScale::Probability; }
 
+  // Every query's pairs go to the runtime in one call, so the queries of a batch (the CLI's query
+  // groups, the server's concurrent requests) share forward passes; scores do not depend on
+  // batch-mates, so batching never changes them. The batch's cost is booked on its first query.
   std::vector<RerankResult> rerank(const std::vector<CandidateList>& batch) override {
-    std::vector<RerankResult> results;
-    results.reserve(batch.size());
-    for (const auto& list : batch) results.push_back(rerank_one(list));
+    std::vector<QueryPairs> pairs;
+    pairs.reserve(batch.size());
+    for (const auto& list : batch) pairs.push_back(pairs_of(list));
+    RerankCost cost;
+    const std::vector<std::vector<double>> scores = score(pairs, cost);
+    std::vector<RerankResult> results(batch.size());
+    bool booked = false;
+    for (std::size_t q = 0; q < batch.size(); ++q) {
+      if (pairs[q].sequences.empty()) continue;
+      results[q] = rank(batch[q], pairs[q], scores[q]);
+      if (!booked) results[q].cost += cost, booked = true;
+    }
     return results;
   }
 
  private:
-  RerankResult rerank_one(const CandidateList& list) {
-    RerankResult result;
-    const auto& cands = list.candidates;
-    if (cands.empty()) return result;
-    const auto parts = format_.parts(list.query.text);
+  struct QueryPairs {
     std::vector<TokenIds> sequences;
     std::vector<std::size_t> owner;  // candidate index of each sequence
-    const std::size_t document_from = format_.second_segment_start(parts);
-    for (std::size_t i = 0; i < cands.size(); ++i) {
-      const std::string text = document_text(cands[i].title, cands[i].text);
+    std::size_t document_from = std::string::npos;
+  };
+
+  QueryPairs pairs_of(const CandidateList& list) const {
+    QueryPairs p;
+    if (list.candidates.empty()) return p;
+    const auto parts = format_.parts(list.query.text);
+    p.document_from = format_.second_segment_start(parts);
+    for (std::size_t i = 0; i < list.candidates.size(); ++i) {
+      const std::string text = document_text(list.candidates[i].title, list.candidates[i].text);
       for (auto& seq : pointwise::pair_sequences(format_, parts, list.query.text, text, max_length_, overlap_,
                                                  chunking_)) {
-        sequences.push_back(std::move(seq));
-        owner.push_back(i);
+        p.sequences.push_back(std::move(seq));
+        p.owner.push_back(i);
       }
     }
-    const std::vector<double> seq_scores = score(sequences, document_from, result.cost);
-    result.cost.model_calls += sequences.size();
+    return p;
+  }
 
+  RerankResult rank(const CandidateList& list, const QueryPairs& pairs,
+                    const std::vector<double>& seq_scores) const {
+    RerankResult result;
+    const auto& cands = list.candidates;
+    result.cost.model_calls = pairs.sequences.size();
     std::vector<std::vector<double>> chunk_scores(cands.size());
-    for (std::size_t s = 0; s < sequences.size(); ++s) chunk_scores[owner[s]].push_back(seq_scores[s]);
+    for (std::size_t s = 0; s < pairs.sequences.size(); ++s)
+      chunk_scores[pairs.owner[s]].push_back(seq_scores[s]);
     std::vector<double> doc_scores(cands.size());
     for (std::size_t i = 0; i < cands.size(); ++i)
       doc_scores[i] = pointwise::aggregate(chunk_scores[i], chunking_);
@@ -153,24 +175,40 @@ class PointwiseReranker final : public Reranker {
     return result;
   }
 
-  std::vector<double> score(const std::vector<TokenIds>& sequences, std::size_t document_from,
-                            RerankCost& cost) {
+  // Scores of every query's sequences, by query.
+  std::vector<std::vector<double>> score(const std::vector<QueryPairs>& pairs, RerankCost& cost) {
+    std::vector<std::vector<double>> out(pairs.size());
     if (encoder_) {
+      std::vector<TokenIds> all;
       std::vector<std::size_t> segments;
-      if (document_from != std::string::npos) segments.assign(sequences.size(), document_from);
-      const auto raw = encoder_->score(sequences, &cost, segments);
-      return {raw.begin(), raw.end()};
+      for (const auto& p : pairs)
+        for (const auto& seq : p.sequences) {
+          all.push_back(seq);
+          if (p.document_from != std::string::npos) segments.push_back(p.document_from);
+        }
+      if (all.empty()) return out;
+      const auto raw = encoder_->score(all, &cost, segments);
+      std::size_t next = 0;
+      for (std::size_t q = 0; q < pairs.size(); ++q)
+        for (std::size_t s = 0; s < pairs[q].sequences.size(); ++s) out[q].push_back(raw[next++]);
+      return out;
     }
-    const PromptGroup group = group_by_common_prefix(sequences);
-    const auto logits = lm_->next_token_logits({group}, answer_tokens_, &cost, reuse_prefix_);
-    std::vector<double> scores;
-    scores.reserve(sequences.size());
-    for (const auto& yes_no : logits[0]) {
-      // P(yes) = softmax over the two answers' logits.
-      const double diff = static_cast<double>(yes_no[1]) - static_cast<double>(yes_no[0]);
-      scores.push_back(1.0 / (1.0 + std::exp(diff)));
-    }
-    return scores;
+    std::vector<PromptGroup> groups;
+    std::vector<std::size_t> group_query;
+    for (std::size_t q = 0; q < pairs.size(); ++q)
+      if (!pairs[q].sequences.empty()) {
+        groups.push_back(group_by_common_prefix(pairs[q].sequences));
+        group_query.push_back(q);
+      }
+    if (groups.empty()) return out;
+    const auto logits = lm_->next_token_logits(groups, answer_tokens_, &cost, reuse_prefix_);
+    for (std::size_t g = 0; g < groups.size(); ++g)
+      for (const auto& yes_no : logits[g]) {
+        // P(yes) = softmax over the two answers' logits.
+        const double diff = static_cast<double>(yes_no[1]) - static_cast<double>(yes_no[0]);
+        out[group_query[g]].push_back(1.0 / (1.0 + std::exp(diff)));
+      }
+    return out;
   }
 
   std::shared_ptr<const Model> model_;

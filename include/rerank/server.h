@@ -1,0 +1,58 @@
+// `rerank serve`: the rerank APIs clients already call (TEI's /rerank, Cohere's /v1/rerank and
+// /v2/rerank, which Jina and vLLM clients also read), over the library's rerankers. Requests of many
+// clients are gathered into one Reranker::rerank call per model (cross-request batching; scores do
+// not depend on batch-mates), behind a bounded queue.
+#pragma once
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rerank/reranker.h"
+
+namespace rerank {
+
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;                    // 0: any free port (see RerankServer::port)
+  std::vector<std::string> api_keys;  // empty: no authentication
+  std::size_t max_body_bytes = 8u << 20;
+  std::size_t max_documents = 1000;
+  std::size_t max_document_chars = 100000;
+  std::size_t max_query_chars = 10000;
+  std::size_t queue_capacity = 256;    // requests waiting for the model; beyond: 429
+  std::size_t max_batch_queries = 64;  // requests in one reranker call
+  int http_threads = 16;
+};
+
+// A reranker served under a name (the request's "model" field picks it when there are several).
+struct ServedModel {
+  std::string name;
+  std::string path;  // for /info
+  std::unique_ptr<Reranker> reranker;
+};
+
+class RerankServer {
+ public:
+  RerankServer(ServeOptions options, std::vector<ServedModel> models);
+  ~RerankServer();
+  RerankServer(const RerankServer&) = delete;
+  RerankServer& operator=(const RerankServer&) = delete;
+
+  // Binds the socket (throws rerank::Error when it cannot); the port actually bound.
+  int bind();
+  int port() const;
+  // Serves until stop(); requests in flight are answered before it returns.
+  void run();
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Relevance in [0, 1] from a strategy's score (Reranker::score_scale): the sigmoid of a logit, a
+// probability as it is, (cosine + 1) / 2, or (n - rank) / n for rank-only strategies.
+double relevance_of(ScoreScale scale, double score, std::size_t rank, std::size_t n);
+
+}  // namespace rerank

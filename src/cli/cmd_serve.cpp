@@ -1,0 +1,125 @@
+// `rerank serve --model [NAME=]PATH [--model ...] [--host 127.0.0.1] [--port 8080] [--api-key KEY |
+//  --api-key-file FILE] [--strategy S] [--param K=V]... [limits]`: the HTTP rerank server
+// (rerank/server.h). SIGTERM or SIGINT stops accepting and answers what is in flight, then exits 0.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "cli/command.h"
+#include "rerank/error.h"
+#include "rerank/server.h"
+
+namespace rerank::cli {
+namespace {
+
+struct ServeArgs {
+  std::vector<std::string> models, params, api_keys;
+  std::string api_key_file, strategy = "pointwise";
+  int threads = 0;
+  ServeOptions options;
+};
+
+std::vector<std::string> read_keys(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error("cannot read the API key file " + path);
+  std::vector<std::string> keys;
+  for (std::string line; std::getline(in, line);) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (!line.empty() && line[0] != '#') keys.push_back(line);
+  }
+  if (keys.empty()) throw Error(path + ": no API keys in it");
+  return keys;
+}
+
+std::vector<ServedModel> load_models(const ServeArgs& a) {
+  RerankerOptions base;
+  base.threads = a.threads;
+  for (const auto& p : a.params) {
+    const auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0) throw Error("--param expects KEY=VALUE, got '" + p + "'");
+    base.params[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  // Every model's options are checked before the first one loads.
+  std::vector<std::pair<ServedModel, RerankerBuilder>> prepared;
+  for (const auto& spec : a.models) {
+    const auto eq = spec.find('=');
+    ServedModel m;
+    m.path = eq == std::string::npos ? spec : spec.substr(eq + 1);
+    m.name = eq == std::string::npos ? "default" : spec.substr(0, eq);
+    RerankerOptions options = base;
+    options.model_path = m.path;
+    prepared.emplace_back(std::move(m), prepare_reranker(a.strategy, options));
+  }
+  std::vector<ServedModel> models;
+  for (auto& [m, build] : prepared) {
+    m.reranker = build();
+    models.push_back(std::move(m));
+  }
+  return models;
+}
+
+int run_serve(ServeArgs& a) {
+  ServeOptions options = a.options;
+  options.api_keys = a.api_keys;
+  if (!a.api_key_file.empty())
+    for (auto& k : read_keys(a.api_key_file)) options.api_keys.push_back(std::move(k));
+  // Signals are taken by one thread (sigwait) so that stopping never runs inside a handler.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  RerankServer server(options, load_models(a));
+  const int port = server.bind();
+  std::fprintf(stderr, "rerank serve: listening on http://%s:%d (%zu model(s), %s)\n", options.host.c_str(),
+               port, a.models.size(), options.api_keys.empty() ? "no API key" : "API keys required");
+  std::atomic<bool> signalled{false};
+  std::thread waiter([&server, &signalled, stop_signals] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    if (signalled.exchange(true)) return;  // our own wake-up below
+    std::fprintf(stderr, "rerank serve: signal %d, finishing requests in flight\n", sig);
+    server.stop();
+  });
+  server.run();
+  // run() returned without a signal (a fatal listen error): wake the waiter with one.
+  if (!signalled.exchange(true)) kill(getpid(), SIGTERM);
+  waiter.join();
+  return 0;
+}
+
+std::function<int()> setup_serve(CLI::App& app) {
+  auto a = std::make_shared<ServeArgs>();
+  app.add_option("--model", a->models,
+                 "GGUF model to serve, or NAME=PATH (repeatable; chosen by the request's model)")
+      ->required();
+  app.add_option("--host", a->options.host, "Address to listen on (default 127.0.0.1)");
+  app.add_option("--port", a->options.port, "Port (default 8080; 0: any free port)")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--api-key", a->api_keys,
+                 "API key clients must send as Authorization: Bearer KEY (repeatable)");
+  app.add_option("--api-key-file", a->api_key_file, "File of API keys, one per line");
+  app.add_option("--strategy", a->strategy, "Reranking strategy (default pointwise)");
+  app.add_option("--param", a->params, "Strategy option KEY=VALUE (repeatable; see docs/rerankers.md)");
+  app.add_option("--threads", a->threads, "CPU threads for the model (default: all cores)");
+  app.add_option("--max-body-bytes", a->options.max_body_bytes, "Largest request body (default 8 MiB)");
+  app.add_option("--max-documents", a->options.max_documents, "Documents per request (default 1000)");
+  app.add_option("--max-document-chars", a->options.max_document_chars,
+                 "Bytes per document (default 100000)");
+  app.add_option("--max-query-chars", a->options.max_query_chars, "Bytes per query (default 10000)");
+  app.add_option("--queue", a->options.queue_capacity, "Requests waiting per model before 429 (default 256)");
+  app.add_option("--max-batch", a->options.max_batch_queries, "Requests per reranker call (default 64)")
+      ->check(CLI::PositiveNumber);
+  return [a] { return run_serve(*a); };
+}
+
+const CommandRegistration registration("serve", "Serve reranking over HTTP (TEI, Cohere v1/v2, Jina clients)",
+                                       setup_serve);
+
+}  // namespace
+}  // namespace rerank::cli
