@@ -53,6 +53,7 @@ struct FirstStageOptions {
 // (empty for a bare name); `check` only validates options (no files are opened).
 struct FirstStageKind {
   std::vector<std::string> params;  // the option keys this kind reads
+  bool nests = false;               // its argument is a list of first-stage specs (fusion)
   std::function<void(const std::string& argument, const FirstStageOptions& options)> check;
   std::function<std::unique_ptr<FirstStage>(const std::string& argument, const FirstStageOptions& options)>
       make;
@@ -62,6 +63,7 @@ void register_first_stage(const std::string& name, FirstStageKind kind);
 std::vector<std::string> first_stage_names();
 // Throws rerank::Error for an unknown name, a malformed spec or a bad option, before opening anything.
 void check_first_stage(const std::string& spec, const FirstStageOptions& options);
+// check_first_stage, then opens what the spec names.
 std::unique_ptr<FirstStage> make_first_stage(const std::string& spec, const FirstStageOptions& options);
 
 // Splits "a,b(c,d),e" at its top-level commas (fusion arguments).

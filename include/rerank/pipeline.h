@@ -45,7 +45,11 @@ std::vector<RerankJob> jobs_from_run(const Run& run, const std::vector<Query>& q
                                      const std::unordered_map<std::string, Document>& documents,
                                      std::size_t depth, const JoinSources& sources = {});
 
-// The same from files: reads the queries, and from the corpus only the documents the heads show.
+// The same with texts from files: reads from the corpus only the documents the heads show.
+std::vector<RerankJob> jobs_from_run(const Run& run, const std::vector<Query>& queries,
+                                     const std::string& corpus_path, std::size_t depth,
+                                     const std::string& run_name, const std::string& queries_name);
+// ... and the queries from their file too.
 std::vector<RerankJob> jobs_from_run(const Run& run, const std::string& queries_path,
                                      const std::string& corpus_path, std::size_t depth,
                                      const std::string& run_name);

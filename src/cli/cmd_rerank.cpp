@@ -139,11 +139,11 @@ int run_rerank(const RerankArgs& a) {
   if (!a.candidates.empty()) {
     jobs = jobs_from_candidates_file(a.candidates, a.depth);
   } else {
-    const Run run =
-        a.run.empty() ? retrieve_all(*make_first_stage(a.first_stage, first_options), read_queries(a.queries),
-                                     a.hits, static_cast<unsigned>(std::max(a.threads, 0)), a.tag)
-                      : read_run(a.run);
-    jobs = jobs_from_run(run, a.queries, a.corpus, a.depth, a.run.empty() ? a.first_stage : a.run);
+    const std::vector<Query> queries = read_queries(a.queries);
+    const Run run = a.run.empty() ? retrieve_all(*make_first_stage(a.first_stage, first_options), queries,
+                                                 a.hits, static_cast<unsigned>(std::max(a.threads, 0)), a.tag)
+                                  : read_run(a.run);
+    jobs = jobs_from_run(run, queries, a.corpus, a.depth, a.run.empty() ? a.first_stage : a.run, a.queries);
   }
   const auto reranker = build();
 

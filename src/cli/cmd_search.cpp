@@ -69,7 +69,6 @@ std::function<int()> setup_search(CLI::App& app) {
       if (spec != "bm25" && spec != "bm25+rm3") throw Error("--rm3 applies to --first-stage bm25");
       spec = "bm25+rm3";
     }
-    check_first_stage(spec, options);
     const auto first_stage = make_first_stage(spec, options);
     const std::vector<Query> queries = read_queries(args->queries);
     const auto loaded = std::chrono::steady_clock::now();

@@ -19,7 +19,7 @@ namespace rerank {
 namespace {
 
 FirstStageKind bm25_kind(bool rm3) {
-  return {search_option_keys(rm3),
+  return {search_option_keys(rm3), false,
           [rm3](const std::string& argument, const FirstStageOptions& o) {
             if (!argument.empty()) throw Error(std::string(rm3 ? "bm25+rm3" : "bm25") + " takes no argument");
             search_options_from(o.params, rm3);
@@ -33,6 +33,7 @@ FirstStageKind bm25_kind(bool rm3) {
 
 FirstStageKind run_kind() {
   return {{},
+          false,
           [](const std::string& path, const FirstStageOptions&) {
             if (path.empty()) throw Error("run:FILE needs the run file's path after \"run:\"");
           },
@@ -65,6 +66,7 @@ FusionOptions fusion_options_from(const std::map<std::string, std::string>& para
 }
 
 std::set<std::string> keys_of(const std::string& spec);
+std::unique_ptr<FirstStage> open_checked(const std::string& spec, const FirstStageOptions& options);
 
 // The options a fused stage reads, so that it does not reject those of its siblings.
 FirstStageOptions options_for(const std::string& spec, const FirstStageOptions& o) {
@@ -76,7 +78,7 @@ FirstStageOptions options_for(const std::string& spec, const FirstStageOptions& 
 }
 
 FirstStageKind fusion_kind(FusionMethod method) {
-  return {kFusionKeys,
+  return {kFusionKeys, true,
           [method](const std::string& argument, const FirstStageOptions& o) {
             const auto specs = split_first_stage_list(argument);
             if (argument.empty() || specs.empty())
@@ -88,7 +90,7 @@ FirstStageKind fusion_kind(FusionMethod method) {
             const auto specs = split_first_stage_list(argument);
             FusionOptions options = fusion_options_from(o.params, method, specs.size());
             std::vector<std::unique_ptr<FirstStage>> stages;
-            for (const auto& spec : specs) stages.push_back(make_first_stage(spec, options_for(spec, o)));
+            for (const auto& spec : specs) stages.push_back(open_checked(spec, options_for(spec, o)));
             return std::make_unique<FusionRetriever>(std::move(stages), std::move(options));
           }};
 }
@@ -137,7 +139,7 @@ std::set<std::string> keys_of(const std::string& spec) {
   const ParsedSpec p = parse_spec(spec);
   const FirstStageKind kind = kind_of(p.name);
   std::set<std::string> keys(kind.params.begin(), kind.params.end());
-  if (p.name == "rrf" || p.name == "interpolate")
+  if (kind.nests)
     for (const auto& sub : split_first_stage_list(p.argument)) keys.merge(keys_of(sub));
   return keys;
 }
@@ -194,10 +196,17 @@ void check_first_stage(const std::string& spec, const FirstStageOptions& options
   kind_of(p.name).check(p.argument, options);
 }
 
-std::unique_ptr<FirstStage> make_first_stage(const std::string& spec, const FirstStageOptions& options) {
-  check_first_stage(spec, options);
+namespace {
+// Opens a spec that check_first_stage has passed (with its nested specs).
+std::unique_ptr<FirstStage> open_checked(const std::string& spec, const FirstStageOptions& options) {
   const ParsedSpec p = parse_spec(spec);
   return kind_of(p.name).make(p.argument, options);
+}
+}  // namespace
+
+std::unique_ptr<FirstStage> make_first_stage(const std::string& spec, const FirstStageOptions& options) {
+  check_first_stage(spec, options);
+  return open_checked(spec, options);
 }
 
 Run retrieve_all(const FirstStage& stage, const std::vector<Query>& queries, std::size_t k, unsigned threads,

@@ -37,15 +37,20 @@ std::vector<RerankJob> jobs_from_run(const Run& run, const std::vector<Query>& q
   return jobs;
 }
 
-std::vector<RerankJob> jobs_from_run(const Run& run, const std::string& queries_path,
+std::vector<RerankJob> jobs_from_run(const Run& run, const std::vector<Query>& queries,
                                      const std::string& corpus_path, std::size_t depth,
-                                     const std::string& run_name) {
+                                     const std::string& run_name, const std::string& queries_name) {
   std::unordered_set<std::string> wanted;
   for (const auto& [qid, docs] : run.by_query)
     for (std::size_t i = 0; i < docs.size() && i < depth; ++i) wanted.insert(docs[i].doc_id);
-  const std::vector<Query> queries = read_queries(queries_path);
   const auto documents = read_documents(corpus_path, wanted);
-  return jobs_from_run(run, queries, documents, depth, {run_name, queries_path, corpus_path});
+  return jobs_from_run(run, queries, documents, depth, {run_name, queries_name, corpus_path});
+}
+
+std::vector<RerankJob> jobs_from_run(const Run& run, const std::string& queries_path,
+                                     const std::string& corpus_path, std::size_t depth,
+                                     const std::string& run_name) {
+  return jobs_from_run(run, read_queries(queries_path), corpus_path, depth, run_name, queries_path);
 }
 
 std::vector<RerankJob> jobs_from_candidates(std::vector<CandidateList> lists, std::size_t depth) {
@@ -82,7 +87,8 @@ void append_tail(std::vector<ScoredDoc>& ranking, const std::vector<ScoredDoc>& 
 
 }  // namespace
 
-RerankedRun rerank_jobs(Reranker& reranker, const std::vector<RerankJob>& jobs, const RerankRunOptions& options) {
+RerankedRun rerank_jobs(Reranker& reranker, const std::vector<RerankJob>& jobs,
+                        const RerankRunOptions& options) {
   if (options.query_batch == 0) throw Error("the query batch must hold at least one query");
   RerankedRun out;
   out.run.tag = options.tag;
@@ -114,12 +120,8 @@ RerankedRun retrieve_and_rerank(const FirstStage& first_stage, const std::vector
                                 const std::string& corpus_path, Reranker& reranker, std::size_t hits,
                                 std::size_t depth, unsigned threads, const RerankRunOptions& options) {
   const Run run = retrieve_all(first_stage, queries, hits, threads, options.tag);
-  std::unordered_set<std::string> wanted;
-  for (const auto& [qid, docs] : run.by_query)
-    for (std::size_t i = 0; i < docs.size() && i < depth; ++i) wanted.insert(docs[i].doc_id);
-  const auto documents = read_documents(corpus_path, wanted);
-  const auto jobs = jobs_from_run(run, queries, documents, depth, {first_stage.name(), "the queries", corpus_path});
-  return rerank_jobs(reranker, jobs, options);
+  return rerank_jobs(
+      reranker, jobs_from_run(run, queries, corpus_path, depth, first_stage.name(), "the queries"), options);
 }
 
 }  // namespace rerank

@@ -57,7 +57,8 @@ std::string object_text(const json& doc, const std::vector<std::string>& rank_fi
   if (rank_fields.empty()) {
     auto it = doc.find("text");
     if (it == doc.end() || !it->is_string())
-      throw RequestError(422, "document " + std::to_string(i) + " has no string field 'text' (or give rank_fields)");
+      throw RequestError(
+          422, "document " + std::to_string(i) + " has no string field 'text' (or give rank_fields)");
     return it->get<std::string>();
   }
   std::string out;
@@ -91,10 +92,10 @@ void read_documents(const json& body, const char* name, bool objects_allowed, Re
   for (const auto& d : *docs) {
     if (d.is_string()) {
       r.texts.push_back(d.get<std::string>());
-      r.shown.push_back(json{{"text", r.texts.back()}}.dump());
+      r.objects.emplace_back();
     } else if (d.is_object() && objects_allowed) {
       r.texts.push_back(object_text(d, rank_fields, i));
-      r.shown.push_back(d.dump());
+      r.objects.push_back(d.dump());
     } else {
       throw RequestError(422, "document " + std::to_string(i) + " must be a string" +
                                   (objects_allowed ? " or an object" : ""));
@@ -140,8 +141,8 @@ RerankRequest parse_request(Dialect dialect, const std::string& body, const Limi
   return r;
 }
 
-std::string render_response(const RerankRequest& request, std::vector<ScoredIndex> results, const std::string& id,
-                            const std::string& model_name, std::size_t total_tokens) {
+std::string render_response(const RerankRequest& request, std::vector<ScoredIndex> results,
+                            const std::string& id, const std::string& model_name, std::size_t total_tokens) {
   std::stable_sort(results.begin(), results.end(),
                    [](const ScoredIndex& a, const ScoredIndex& b) { return a.relevance > b.relevance; });
   if (request.top_n && *request.top_n < results.size()) results.resize(*request.top_n);
@@ -157,7 +158,10 @@ std::string render_response(const RerankRequest& request, std::vector<ScoredInde
   json list = json::array();
   for (const auto& r : results) {
     json item{{"index", r.index}, {"relevance_score", r.relevance}};
-    if (request.return_documents) item["document"] = json::parse(request.shown[r.index]);
+    if (request.return_documents) {
+      const std::string& object = request.objects[r.index];
+      item["document"] = object.empty() ? json{{"text", request.texts[r.index]}} : json::parse(object);
+    }
     list.push_back(std::move(item));
   }
   const char* version = request.dialect == Dialect::CohereV1 ? "1" : "2";
@@ -171,14 +175,18 @@ std::string render_response(const RerankRequest& request, std::vector<ScoredInde
 
 std::string render_error(Dialect dialect, int status, const std::string& message) {
   if (dialect == Dialect::Tei) {
-    const char* type = status == 429 ? "overloaded" : status == 503 ? "unhealthy" : status >= 500 ? "backend"
-                                                                                                 : "validation";
+    const char* type = status == 429   ? "overloaded"
+                       : status == 503 ? "unhealthy"
+                       : status >= 500 ? "backend"
+                                       : "validation";
     return dump(json{{"error", message}, {"error_type", type}});
   }
-  const char* type = status == 401 ? "authentication_error" : status == 429 ? "rate_limit_error"
-                     : status >= 500                          ? "server_error"
-                                                              : "invalid_request_error";
-  return dump(json{{"message", message}, {"error", {{"message", message}, {"type", type}, {"code", status}}}});
+  const char* type = status == 401   ? "authentication_error"
+                     : status == 429 ? "rate_limit_error"
+                     : status >= 500 ? "server_error"
+                                     : "invalid_request_error";
+  return dump(
+      json{{"message", message}, {"error", {{"message", message}, {"type", type}, {"code", status}}}});
 }
 
 }  // namespace rerank::server

@@ -39,13 +39,13 @@ class RequestError : public Error {
 
 struct RerankRequest {
   Dialect dialect = Dialect::Tei;
-  std::string model;                // "" when the body names none
+  std::string model;  // "" when the body names none
   std::string query;
-  std::vector<std::string> texts;   // what the model reads of each document, in request order
-  std::vector<std::string> shown;   // each document as returned (Cohere v1: its text, or its JSON object)
+  std::vector<std::string> texts;    // what the model reads of each document, in request order
+  std::vector<std::string> objects;  // Cohere v1 object documents as sent (JSON); "" for a string document
   std::optional<std::size_t> top_n;
-  bool return_documents = false;    // TEI's return_text
-  bool raw_scores = false;          // TEI: the model's raw score instead of [0, 1]
+  bool return_documents = false;  // TEI's return_text
+  bool raw_scores = false;        // TEI: the model's raw score instead of [0, 1]
 };
 
 // Parses and checks a body. Throws RequestError: 400 for malformed JSON or invalid UTF-8, 422 for
@@ -53,9 +53,9 @@ struct RerankRequest {
 RerankRequest parse_request(Dialect dialect, const std::string& body, const Limits& limits);
 
 struct ScoredIndex {
-  std::size_t index = 0;     // into the request's documents
-  double relevance = 0;      // in [0, 1]
-  double raw = 0;            // the model's own score
+  std::size_t index = 0;  // into the request's documents
+  double relevance = 0;   // in [0, 1]
+  double raw = 0;         // the model's own score
 };
 
 // The response body: `results` best first (already cut to top_n by the caller or not: it is cut here).
