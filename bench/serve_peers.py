@@ -56,9 +56,11 @@ def loadavg():
         return float(f.read().split()[0])
 
 
-def run_load(args, server, bodies_file, clients, duration, label):
+def run_load(args, server, bodies_file, clients, label, duration=None, requests=None):
+    # A long timeout: a request given up on stays queued in the server and would slow the next point.
     cmd = [args.load, "--url", f"http://127.0.0.1:{server.port}", "--path", server.load_path, "--bodies",
-           bodies_file, "--clients", clients, "--duration", duration, "--label", label, "--pid", server.proc.pid]
+           bodies_file, "--clients", clients, "--label", label, "--pid", server.proc.pid, "--timeout", 900]
+    cmd += ["--requests", requests] if requests else ["--duration", duration]
     load_before = loadavg()
     out = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
     if out.returncode == 2 or not out.stdout.strip():
@@ -75,12 +77,12 @@ def measure(args, peer, model, bodies, bodies_file, log_dir):
     server.start(log_dir)
     try:
         logits = [server.logits(b) for b in bodies[: args.check_bodies]]
-        if not args.check_only:
-            log(f"{peer}: warm-up, {args.warmup} s at {max(args.clients)} clients")
-            run_load(args, server, bodies_file, max(args.clients), args.warmup, f"{peer} warm-up")
+        if not args.check_only and args.warmup:
+            log(f"{peer}: warm-up, {args.warmup} requests from 8 clients")
+            run_load(args, server, bodies_file, 8, f"{peer} warm-up", requests=args.warmup)
         points = {}
         for c in [] if args.check_only else args.clients:
-            r = run_load(args, server, bodies_file, c, args.duration, f"{peer} c={c}")
+            r = run_load(args, server, bodies_file, c, f"{peer} c={c}", duration=args.duration)
             log(f"{peer} c={c}: {json.dumps(r)}")
             points[c] = r
         return logits, points
@@ -137,7 +139,7 @@ def parse_args():
     ap.add_argument("--out", required=True, type=Path, help="directory for bodies, logs and results")
     ap.add_argument("--clients", default="1,8,64", help="concurrencies (default 1,8,64)")
     ap.add_argument("--duration", type=float, default=20, help="seconds per point (default 20)")
-    ap.add_argument("--warmup", type=float, default=5, help="seconds of warm-up per server (default 5)")
+    ap.add_argument("--warmup", type=int, default=16, help="warm-up requests per server, 8 clients (default 16)")
     ap.add_argument("--threads", type=int, default=2, help="model threads for every server (default 2)")
     ap.add_argument("--queries", type=int, default=32, help="distinct request bodies (default 32)")
     ap.add_argument("--docs", type=int, default=20, help="documents per request (default 20)")
