@@ -4,6 +4,7 @@
 #include "rerank/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -74,6 +75,7 @@ struct RerankServer::Impl {
   std::atomic<std::uint64_t> next_id{0};
   std::uint64_t id_salt = std::random_device{}();
   int bound_port = -1;
+  socket_t listen_socket = INVALID_SOCKET;
 
   bool authorized(const httplib::Request& req) const {
     if (options.api_keys.empty()) return true;
@@ -178,6 +180,10 @@ RerankServer::RerankServer(ServeOptions options, std::vector<ServedModel> models
     impl_->models.push_back(std::move(model));
   }
   impl_->http.set_payload_max_length(impl_->options.max_body_bytes);
+  impl_->http.set_socket_options([impl = impl_.get()](socket_t sock) {
+    httplib::default_socket_options(sock);
+    impl->listen_socket = sock;
+  });
   const int threads = std::max(1, impl_->options.http_threads);
   impl_->http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
   impl_->routes();
@@ -194,6 +200,10 @@ int RerankServer::bind() {
     port = -1;
   }
   if (port < 0) throw Error("cannot listen on " + o.host + ":" + std::to_string(o.port));
+  // Debian's cpp-httplib 0.11 (a shared library) listens with a backlog of 5: 64 clients connecting at
+  // once overflowed it, and the kernel's SYN retries (1 s, 2 s, 4 s, ...) added seconds to their
+  // requests or reset them. listen() again on the bound socket raises it (capped by somaxconn).
+  if (impl_->listen_socket != INVALID_SOCKET) ::listen(impl_->listen_socket, 1024);
   impl_->bound_port = port;
   return port;
 }
