@@ -94,8 +94,7 @@ void register_llm_strategy(const std::string& name, LlmStrategyFactory factory) 
   });
 }
 
-std::unique_ptr<Reranker> make_llm_strategy(const std::string& name, std::shared_ptr<LlmBackend> backend,
-                                            const RerankerOptions& options) {
+LlmStrategyBuilder prepare_llm_strategy(const std::string& name, const RerankerOptions& options) {
   LlmStrategyFactory factory;
   {
     std::lock_guard lock(strategies_mutex());
@@ -105,7 +104,19 @@ std::unique_ptr<Reranker> make_llm_strategy(const std::string& name, std::shared
   }
   OptionReader reader(name, options.params);
   read_runtime_options(reader);
-  return factory(options)(std::move(backend));
+  return factory(options);
+}
+
+std::vector<std::string> llm_strategy_names() {
+  std::lock_guard lock(strategies_mutex());
+  std::vector<std::string> names;
+  for (const auto& [name, factory] : strategies()) names.push_back(name);
+  return names;
+}
+
+std::unique_ptr<Reranker> make_llm_strategy(const std::string& name, std::shared_ptr<LlmBackend> backend,
+                                            const RerankerOptions& options) {
+  return prepare_llm_strategy(name, options)(std::move(backend));
 }
 
 StrategyFactory llm_strategy(const std::string& name) {

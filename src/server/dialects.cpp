@@ -52,6 +52,32 @@ std::optional<std::size_t> count_field(const json& body, const char* name) {
   return static_cast<std::size_t>(v->get<long long>());
 }
 
+// Our extension of every dialect: {"strategy": "setwise", "strategy_options": {"k": 10, ...}}.
+// Values become the strings the command line would give; a value naming a file ("@path") is refused,
+// since the server's files are not the client's to read.
+void read_strategy(const json& body, RerankRequest& r) {
+  r.strategy = text_field(body, "strategy", false);
+  const json* v = field(body, "strategy_options");
+  if (!v) return;
+  if (!v->is_object()) throw RequestError(422, "field 'strategy_options' must be an object");
+  if (r.strategy.empty()) throw RequestError(422, "field 'strategy_options' needs field 'strategy'");
+  for (const auto& [key, value] : v->items()) {
+    std::string text;
+    if (value.is_string())
+      text = value.get<std::string>();
+    else if (value.is_boolean())
+      text = value.get<bool>() ? "on" : "off";
+    else if (value.is_number())
+      text = value.dump();
+    else
+      throw RequestError(422, "strategy option '" + key + "' must be a string, a number or true/false");
+    if (!text.empty() && text[0] == '@')
+      throw RequestError(422,
+                         "strategy option '" + key + "': values naming files (@...) are not taken over HTTP");
+    r.strategy_options[key] = text;
+  }
+}
+
 // A Cohere v1 document object: the rank_fields as "field: value" lines, or its "text".
 std::string object_text(const json& doc, const std::vector<std::string>& rank_fields, std::size_t i) {
   if (rank_fields.empty()) {
@@ -104,11 +130,15 @@ void read_documents(const json& body, const char* name, bool objects_allowed, Re
   }
 }
 
-void check_limits(const RerankRequest& r, const Limits& limits, const char* documents) {
+void check_query(const RerankRequest& r, const Limits& limits) {
   if (r.query.empty()) throw RequestError(422, "the query is empty");
   if (r.query.size() > limits.max_query_chars)
     throw RequestError(422, "the query has " + std::to_string(r.query.size()) + " bytes; the limit is " +
                                 std::to_string(limits.max_query_chars));
+}
+
+void check_limits(const RerankRequest& r, const Limits& limits, const char* documents) {
+  check_query(r, limits);
   if (r.texts.empty()) throw RequestError(422, std::string("'") + documents + "' is empty");
   if (r.texts.size() > limits.max_documents)
     throw RequestError(422, std::to_string(r.texts.size()) + " documents; the limit is " +
@@ -127,6 +157,19 @@ RerankRequest parse_request(Dialect dialect, const std::string& body, const Limi
   r.dialect = dialect;
   r.query = text_field(j, "query", true);
   r.model = text_field(j, "model", false);
+  read_strategy(j, r);
+  if (dialect == Dialect::Search) {
+    if (j.contains("documents") || j.contains("texts"))
+      throw RequestError(422, "/search retrieves its documents; send them to /v2/rerank instead");
+    r.top_n = count_field(j, "top_n").value_or(10);
+    r.candidates = count_field(j, "candidates");
+    if (r.candidates && *r.candidates > limits.max_documents)
+      throw RequestError(422, "field 'candidates' is " + std::to_string(*r.candidates) + "; the limit is " +
+                                  std::to_string(limits.max_documents));
+    r.return_documents = flag_field(j, "return_documents", true);
+    check_query(r, limits);
+    return r;
+  }
   if (dialect == Dialect::Tei) {
     read_documents(j, "texts", false, r);
     r.return_documents = flag_field(j, "return_text", false);

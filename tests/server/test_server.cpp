@@ -29,7 +29,7 @@ class LiveServer {
   explicit LiveServer(ServeOptions options, std::vector<std::string> names = {"default"}) {
     options.port = 0;
     std::vector<ServedModel> models;
-    for (const auto& n : names) models.push_back({n, test::tiny_model(test::Tiny::Bert), tiny_reranker()});
+    for (const auto& n : names) models.push_back({n, test::tiny_model(test::Tiny::Bert), tiny_reranker(), nullptr});
     server_ = std::make_unique<RerankServer>(options, std::move(models));
     port_ = server_->bind();
     thread_ = std::thread([this] { server_->run(); });
