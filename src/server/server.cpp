@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -100,8 +101,12 @@ struct RerankServer::Impl {
   bool authorized(const httplib::Request& req) const {
     if (options.api_keys.empty()) return true;
     const std::string header = req.get_header_value("Authorization");
-    const std::string prefix = "Bearer ";
-    if (header.rfind(prefix, 0) != 0) return false;
+    // The scheme is case-insensitive (RFC 9110 11.1): Elasticsearch's Cohere schema sends "bearer".
+    const std::string prefix = "bearer ";
+    if (header.size() < prefix.size() ||
+        !std::equal(prefix.begin(), prefix.end(), header.begin(),
+                    [](char p, char h) { return p == std::tolower(static_cast<unsigned char>(h)); }))
+      return false;
     const std::string key = header.substr(prefix.size());
     bool ok = false;
     for (const auto& k : options.api_keys) ok |= same_key(key, k);

@@ -133,6 +133,10 @@ TEST(Server, KeysLimitsAndBadRequestsGetTheirStatusAndBody) {
   const httplib::Headers key = {{"Authorization", "Bearer secret-2"}};
   res = c.Post("/v1/rerank", key, body, "application/json");
   EXPECT_EQ(res->status, 200) << res->body;
+  // The scheme is case-insensitive (Elasticsearch's Cohere schema sends "bearer"); others are refused.
+  const std::pair<const char*, int> schemes[] = {{"bearer secret-2", 200}, {"Basic secret-2", 401}};
+  for (const auto& [header, status] : schemes)
+    EXPECT_EQ(c.Post("/v1/rerank", {{"Authorization", header}}, body, "application/json")->status, status);
   EXPECT_EQ(c.Get("/health")->status, 200);  // no key needed
   res = c.Post("/rerank", key, std::string(5000, ' '), "application/json");
   EXPECT_EQ(res->status, 413);
