@@ -169,9 +169,10 @@ std::vector<TokenIds> pair_sequences(const PairFormat& format, const PairFormat:
                                      std::size_t max_length, std::size_t overlap, Chunking chunking) {
   const std::size_t frame = parts.before_doc.size() + parts.after_doc.size();
   if (frame >= max_length)
-    throw Error("the query with its prompt takes " + std::to_string(frame) +
-                " tokens, leaving no room for a document within max_length " + std::to_string(max_length) +
-                " (queries are never truncated; raise option max_length)");
+    throw InvalidInput("the query with its prompt takes " + std::to_string(frame) +
+                       " tokens, leaving no room for a document within max_length " +
+                       std::to_string(max_length) +
+                       " (queries are never truncated; raise option max_length)");
   const std::size_t window = max_length - frame;
   const TokenIds doc_tokens = format.document_tokens(document);
   std::vector<TokenIds> out;

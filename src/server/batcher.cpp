@@ -68,7 +68,7 @@ void Batcher::run_group(Reranker& reranker, std::vector<Pending*>& group) {
   std::size_t documents = 0;
   for (auto* p : group) {
     documents += p->list.candidates.size();
-    lists.push_back(std::move(p->list));
+    lists.push_back(p->list);  // kept: a failed call is retried request by request
   }
   try {
     auto results = reranker.rerank(lists);
@@ -78,7 +78,15 @@ void Batcher::run_group(Reranker& reranker, std::vector<Pending*>& group) {
     metrics_.batch_done(model_, group.size(), documents, tokens);
     for (std::size_t i = 0; i < group.size(); ++i) group[i]->result.set_value(std::move(results[i]));
   } catch (...) {
-    for (auto* p : group) p->result.set_exception(std::current_exception());
+    if (group.size() == 1) {
+      group.front()->result.set_exception(std::current_exception());
+      return;
+    }
+    // One request's input (a query too long for the model) must not fail its batch-mates.
+    for (auto* p : group) {
+      std::vector<Pending*> alone{p};
+      run_group(reranker, alone);
+    }
   }
 }
 

@@ -191,6 +191,8 @@ struct RerankServer::Impl {
       res.set_content(work(), "application/json");
     } catch (const RequestError& e) {
       send_error(res, dialect, e.status(), e.what());
+    } catch (const InvalidInput& e) {
+      send_error(res, dialect, 422, e.what());
     } catch (const std::exception& e) {
       send_error(res, dialect, 500, std::string("reranking failed: ") + e.what());
     }

@@ -112,16 +112,21 @@ TEST(ServerMetrics, CountRequestsDocumentsAndStatusesInPrometheusFormat) {
   for (std::string line; std::getline(in, line);) EXPECT_TRUE(std::regex_match(line, line_shape)) << line;
 }
 
-// A reranker whose first call waits until released, recording every query it is given.
+// A reranker whose calls wait until it is opened, recording every query and call size it is given;
+// it answers as `inner` does, or with every document scored 0.
 class GatedReranker : public Reranker {
  public:
+  explicit GatedReranker(std::shared_ptr<Reranker> inner = nullptr) : inner_(std::move(inner)) {}
   std::string name() const override { return "gated"; }
+  ScoreScale score_scale() const override { return inner_ ? inner_->score_scale() : ScoreScale::Ordinal; }
   std::vector<RerankResult> rerank(const std::vector<CandidateList>& batch) override {
     std::unique_lock lock(mutex_);
     for (const auto& l : batch) seen_.push_back(l.query.text);
+    calls_.push_back(batch.size());
     entered_ = true;
     changed_.notify_all();
     changed_.wait(lock, [this] { return open_; });
+    if (inner_) return inner_->rerank(batch);
     std::vector<RerankResult> out(batch.size());
     for (std::size_t q = 0; q < batch.size(); ++q)
       for (const auto& c : batch[q].candidates) out[q].ranking.push_back({c.doc_id, 0.0});
@@ -140,12 +145,18 @@ class GatedReranker : public Reranker {
     std::lock_guard lock(mutex_);
     return seen_;
   }
+  std::vector<std::size_t> calls() {
+    std::lock_guard lock(mutex_);
+    return calls_;
+  }
 
  private:
+  std::shared_ptr<Reranker> inner_;
   std::mutex mutex_;
   std::condition_variable changed_;
   bool entered_ = false, open_ = false;
   std::vector<std::string> seen_;
+  std::vector<std::size_t> calls_;
 };
 
 json one_doc(const std::string& query) { return {{"query", query}, {"documents", {"d"}}}; }
@@ -204,6 +215,40 @@ TEST(ServerDeadlines, ARequestWhoseClientLeftIsDroppedBeforeTheModel) {
   EXPECT_EQ(s.post("/v2/rerank", one_doc("after"))->status, 200);
   EXPECT_EQ(gated->seen(), (std::vector<std::string>{"first", "after"}));
   EXPECT_EQ(sample(s.metrics(), R"(rerank_requests_abandoned_total{model="m",reason="disconnected"})"), 1);
+}
+
+TEST(ServerBatching, ARequestTheModelCannotTakeFailsAloneNotItsBatchMates) {
+  // max_length 24 leaves no room for a document after a long query: the library throws InvalidInput.
+  auto gated = std::make_shared<GatedReranker>(tiny("pointwise", test::Tiny::Bert, {{"max_length", "24"}}));
+  Server s({}, {{"m", "gated", gated, nullptr}});
+  std::thread first([&] { s.post("/v2/rerank", one_doc("first")); });
+  gated->wait_entered();
+  int too_long_status = 0, fine_status = 0;
+  std::string too_long_body, fine_body;
+  std::string long_query;
+  for (int i = 0; i < 40; ++i) long_query += "word ";
+  std::thread a([&] {
+    auto r = s.post("/v2/rerank", one_doc(long_query));
+    too_long_status = r->status, too_long_body = r->body;
+  });
+  std::thread b([&] {
+    auto r = s.post("/v2/rerank", one_doc("short"));
+    fine_status = r->status, fine_body = r->body;
+  });
+  while (s.metrics().find("rerank_queue_depth{model=\"m\"} 2") == std::string::npos)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  gated->open();
+  first.join(), a.join(), b.join();
+  EXPECT_EQ(gated->calls(), (std::vector<std::size_t>{1, 2, 1, 1}));  // the pair failed, then each alone
+  ASSERT_EQ(too_long_status, 422);
+  EXPECT_THAT(json::parse(too_long_body)["message"].get<std::string>(),
+              testing::HasSubstr("leaving no room for a document within max_length 24"));
+  ASSERT_EQ(fine_status, 200);
+  auto alone = tiny("pointwise", test::Tiny::Bert, {{"max_length", "24"}});
+  const double logit =
+      alone->rerank({CandidateList{{"q", "short"}, {{"0", "", "d", 0}}}})[0].ranking[0].score;
+  EXPECT_DOUBLE_EQ(json::parse(fine_body)["results"][0]["relevance_score"].get<double>(),
+                   1 / (1 + std::exp(-logit)));
 }
 
 const std::vector<std::string> kDocs = {"mars is red because of iron oxide", "bananas are yellow",
