@@ -13,8 +13,12 @@ PassageTexts::PassageTexts(const LlmBackend& backend, const std::vector<Candidat
   texts_.resize(batch.size());
   for (std::size_t q = 0; q < batch.size(); ++q) {
     texts_[q].reserve(batch[q].candidates.size());
+    // A caller's own limit (DocumentLimits::max_tokens) tightens the strategy's budget; passages
+    // keep their start.
+    const std::size_t limit = batch[q].limits.max_tokens;
+    const std::size_t budget = limit > 0 ? std::min(max_tokens, limit) : max_tokens;
     for (const auto& c : batch[q].candidates)
-      texts_[q].push_back(backend.truncate(document_text(c.title, c.text), max_tokens));
+      texts_[q].push_back(backend.truncate(document_text(c.title, c.text), budget));
   }
 }
 

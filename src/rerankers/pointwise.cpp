@@ -147,7 +147,7 @@ class PointwiseReranker final : public Reranker {
     for (std::size_t i = 0; i < list.candidates.size(); ++i) {
       const std::string text = document_text(list.candidates[i].title, list.candidates[i].text);
       for (auto& seq : pointwise::pair_sequences(format_, parts, list.query.text, text, max_length_, overlap_,
-                                                 chunking_)) {
+                                                 chunking_, list.limits)) {
         p.sequences.push_back(std::move(seq));
         p.owner.push_back(i);
       }

@@ -78,6 +78,25 @@ void read_strategy(const json& body, RerankRequest& r) {
   }
 }
 
+// The caller's limits on long documents: TEI's truncate (one window, at the start or, with
+// truncation_direction "Left", at the end), Cohere's max_tokens_per_doc and max_chunks_per_doc.
+// Without them long documents are cut into windows and scored by their best one (MaxP).
+DocumentLimits read_limits(const json& body, Dialect dialect) {
+  DocumentLimits limits;
+  if (dialect == Dialect::Tei) {
+    if (flag_field(body, "truncate", false)) limits.max_chunks = 1;
+    const std::string direction = text_field(body, "truncation_direction", false);
+    if (direction == "Left" || direction == "left")
+      limits.from_end = true;
+    else if (!direction.empty() && direction != "Right" && direction != "right")
+      throw RequestError(422, "field 'truncation_direction' must be \"Left\" or \"Right\"");
+    return limits;
+  }
+  limits.max_tokens = count_field(body, "max_tokens_per_doc").value_or(0);
+  limits.max_chunks = count_field(body, "max_chunks_per_doc").value_or(0);
+  return limits;
+}
+
 // A Cohere v1 document object: the rank_fields as "field: value" lines, or its "text".
 std::string object_text(const json& doc, const std::vector<std::string>& rank_fields, std::size_t i) {
   if (rank_fields.empty()) {
@@ -158,6 +177,7 @@ RerankRequest parse_request(Dialect dialect, const std::string& body, const Limi
   r.query = text_field(j, "query", true);
   r.model = text_field(j, "model", false);
   read_strategy(j, r);
+  r.limits = read_limits(j, dialect);
   if (dialect == Dialect::Search) {
     if (j.contains("documents") || j.contains("texts"))
       throw RequestError(422, "/search retrieves its documents; send them to /v2/rerank instead");
@@ -171,10 +191,14 @@ RerankRequest parse_request(Dialect dialect, const std::string& body, const Limi
     return r;
   }
   if (dialect == Dialect::Tei) {
-    read_documents(j, "texts", false, r);
-    r.return_documents = flag_field(j, "return_text", false);
+    // TEI's field is "texts"; Elasticsearch's entity for Hugging Face Inference Endpoints sends the
+    // same request as {query, documents}. top_n is not TEI's, but Elasticsearch sends it.
+    const bool documents = !field(j, "texts") && field(j, "documents");
+    read_documents(j, documents ? "documents" : "texts", false, r);
+    r.return_documents = flag_field(j, "return_text", false) || flag_field(j, "return_documents", false);
+    r.top_n = count_field(j, "top_n");
     r.raw_scores = flag_field(j, "raw_scores", false);
-    check_limits(r, limits, "texts");
+    check_limits(r, limits, documents ? "documents" : "texts");
     return r;
   }
   read_documents(j, "documents", dialect == Dialect::CohereV1, r);

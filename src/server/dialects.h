@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "rerank/error.h"
+#include "rerank/types.h"
 
 namespace rerank::server {
 
@@ -50,6 +51,7 @@ struct RerankRequest {
   bool raw_scores = false;        // TEI: the model's raw score instead of [0, 1]
   std::string strategy;           // "": the model's served strategy
   std::map<std::string, std::string> strategy_options;
+  DocumentLimits limits;                  // the request's truncation options
   std::optional<std::size_t> candidates;  // Search: first-stage hits to rerank (default: the server's)
 };
 

@@ -154,6 +154,7 @@ struct RerankServer::Impl {
     const ScoreScale scale = (strategy ? *strategy : model.served()).score_scale();
     CandidateList list;
     list.query = {"q", request.query};
+    list.limits = request.limits;
     for (std::size_t i = 0; i < request.texts.size(); ++i)
       list.candidates.push_back({std::to_string(i), "", request.texts[i], 0.0});
     const RerankResult result = rerank_list(model, std::move(list), std::move(strategy), req);
@@ -176,6 +177,7 @@ struct RerankServer::Impl {
     const auto start = Clock::now();
     CandidateList list =
         search->retrieve(request.query, request.candidates.value_or(search->default_candidates()));
+    list.limits = request.limits;
     const double first_stage_seconds = seconds_since(start);
     const auto rerank_start = Clock::now();
     RerankResult result;

@@ -1,90 +1,21 @@
-// The server's work beyond one rerank call: /metrics counts what it served, requests that time out or
-// whose client left are dropped before the model sees them, each request's usage is its own when
-// batched, a request may choose another strategy on the same model, and /search retrieves then
-// reranks over a served index exactly as the library does.
+// The server's work around the model: /metrics counts what it served, requests that time out or whose
+// client left are dropped before the model sees them, and a request the model cannot take fails alone.
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <condition_variable>
-#include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <regex>
-#include <thread>
 
-#include "rerank/index.h"
-#include "rerank/pipeline.h"
-#include "rerank/server.h"
-#include "rerank/strategy_pool.h"
-#include "tiny_models.h"
+#include "server_fixture.h"
 
 namespace rerank {
 namespace {
 
-using nlohmann::json;
-
-std::unique_ptr<Reranker> tiny(const std::string& strategy, test::Tiny which,
-                               std::map<std::string, std::string> p = {}) {
-  RerankerOptions o;
-  o.model_path = test::tiny_model(which);
-  o.threads = 1;
-  o.params = std::move(p);
-  return make_reranker(strategy, o);
-}
-
-class Server {
- public:
-  Server(ServeOptions options, std::vector<ServedModel> models) {
-    options.port = 0;
-    server_ = std::make_unique<RerankServer>(options, std::move(models));
-    port_ = server_->bind();
-    thread_ = std::thread([this] { server_->run(); });
-  }
-  ~Server() {
-    server_->stop();
-    thread_.join();
-  }
-  int port() const { return port_; }
-  httplib::Result post(const std::string& path, const json& body) const {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(60, 0);
-    return c.Post(path.c_str(), body.dump(), "application/json");
-  }
-  std::string metrics() const {
-    httplib::Client c("127.0.0.1", port_);
-    auto r = c.Get("/metrics");
-    return r ? r->body : "";
-  }
-
- private:
-  std::unique_ptr<RerankServer> server_;
-  int port_ = 0;
-  std::thread thread_;
-};
-
-// The value of one sample line of a Prometheus exposition, or -1 when absent.
-double sample(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  return -1;
-}
-
-// The exposition once `series` reads `value`: a request is counted just after its response is
-// written, so a client may ask before the count of its own last request is in.
-std::string once(const Server& s, const std::string& series, double value) {
-  std::string text = s.metrics();
-  for (int i = 0; i < 100 && sample(text, series) != value; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    text = s.metrics();
-  }
-  return text;
-}
+using namespace rerank::test;
 
 TEST(ServerMetrics, CountRequestsDocumentsAndStatusesInPrometheusFormat) {
   Server s({}, {{"m", "tiny", tiny("pointwise", test::Tiny::Bert), nullptr}});
@@ -249,127 +180,6 @@ TEST(ServerBatching, ARequestTheModelCannotTakeFailsAloneNotItsBatchMates) {
       alone->rerank({CandidateList{{"q", "short"}, {{"0", "", "d", 0}}}})[0].ranking[0].score;
   EXPECT_DOUBLE_EQ(json::parse(fine_body)["results"][0]["relevance_score"].get<double>(),
                    1 / (1 + std::exp(-logit)));
-}
-
-const std::vector<std::string> kDocs = {"mars is red because of iron oxide", "bananas are yellow",
-                                        "the red planet", "rust is iron oxide"};
-
-// Document indices in the order the library's reranker gives them.
-std::vector<std::size_t> library_order(Reranker& reranker, const std::string& query) {
-  CandidateList list{{"q", query}, {}};
-  for (std::size_t i = 0; i < kDocs.size(); ++i)
-    list.candidates.push_back({std::to_string(i), "", kDocs[i], 0});
-  std::vector<std::size_t> order;
-  const auto results = reranker.rerank({list});
-  for (const auto& d : results[0].ranking) order.push_back(std::stoul(d.doc_id));
-  return order;
-}
-
-std::vector<std::size_t> served_order(const httplib::Result& r) {
-  std::vector<std::size_t> order;
-  const json body = json::parse(r->body);
-  for (const auto& item : body["results"]) order.push_back(item["index"].get<std::size_t>());
-  return order;
-}
-
-TEST(ServerStrategies, ARequestChoosesAnotherStrategyOnTheSameModel) {
-  const std::string path = test::tiny_model(test::Tiny::Qwen3);
-  auto pool = std::make_shared<StrategyPool>(RerankerOptions{path, 1, {}});
-  Server s({}, {{"m", path, tiny("pointwise", test::Tiny::Qwen3), pool}});
-  const json body = {{"query", "red planet"}, {"documents", kDocs}};
-  for (const std::string strategy : {"setwise", "pairwise"}) {
-    json asked = body;
-    asked["strategy"] = strategy;
-    asked["strategy_options"] = {{"passage_tokens", 16}};
-    const auto r = s.post("/v2/rerank", asked);
-    ASSERT_EQ(r->status, 200) << r->body;
-    auto library = tiny(strategy, test::Tiny::Qwen3, {{"passage_tokens", "16"}});
-    EXPECT_EQ(served_order(r), library_order(*library, "red planet")) << strategy;
-    // Rank-only strategies report (n - rank) / n.
-    EXPECT_DOUBLE_EQ(json::parse(r->body)["results"][1]["relevance_score"].get<double>(), 0.75);
-  }
-  auto pointwise = tiny("pointwise", test::Tiny::Qwen3);
-  EXPECT_EQ(served_order(s.post("/v2/rerank", body)), library_order(*pointwise, "red planet"));
-  json bad = body;
-  bad["strategy"] = "setwise";
-  bad["strategy_options"] = {{"topk", 0}};
-  const auto r = s.post("/v2/rerank", bad);
-  EXPECT_EQ(r->status, 422);
-  EXPECT_THAT(json::parse(r->body)["message"].get<std::string>(), testing::HasSubstr("setwise: option topk"));
-}
-
-TEST(ServerStrategies, ACrossEncoderOffersNoOtherStrategy) {
-  const std::string path = test::tiny_model(test::Tiny::Bert);
-  Server s({}, {{"m", path, tiny("pointwise", test::Tiny::Bert), nullptr}});
-  const auto r = s.post("/rerank", {{"query", "q"}, {"texts", {"a"}}, {"strategy", "listwise"}});
-  EXPECT_EQ(r->status, 422);
-  EXPECT_EQ(json::parse(r->body)["error"],
-            "model 'm' serves strategy pointwise only; requests cannot choose another");
-}
-
-// A corpus and its BM25 index in a temporary directory.
-struct TinyCollection {
-  std::filesystem::path dir =
-      std::filesystem::path(RERANK_TEST_TMP) / ("search-" + std::to_string(::getpid()));
-  std::string corpus = (dir / "corpus.jsonl").string();
-  std::string index = (dir / "index").string();
-  TinyCollection() {
-    std::filesystem::create_directories(dir);
-    std::ofstream out(corpus);
-    IndexOptions options;
-    options.overwrite = true;
-    IndexWriter writer(index, options);
-    for (std::size_t i = 0; i < kDocs.size(); ++i) {
-      const std::string n = std::to_string(i);
-      const Document d{std::string("d").append(n), std::string("title ").append(n), kDocs[i]};
-      out << json{{"_id", d.doc_id}, {"title", d.title}, {"text", d.text}}.dump() << "\n";
-      writer.add(d);
-    }
-    writer.finish();
-  }
-  ~TinyCollection() { std::filesystem::remove_all(dir); }
-};
-
-TEST(ServerSearch, RetrievesThenReranksAsTheLibraryPipelineDoes) {
-  TinyCollection c;
-  ServeOptions o;
-  o.search = SearchOptions{"bm25", {c.index, {}}, c.corpus, 3};
-  Server s(o, {{"m", "tiny", tiny("pointwise", test::Tiny::Bert), nullptr}});
-  const auto r = s.post("/search", {{"query", "red iron oxide"}, {"top_n", 2}});
-  ASSERT_EQ(r->status, 200) << r->body;
-  const json got = json::parse(r->body);
-
-  auto reranker = tiny("pointwise", test::Tiny::Bert);
-  const auto expected = retrieve_and_rerank(*make_first_stage("bm25", {c.index, {}}),
-                                            {{"q", "red iron oxide"}}, c.corpus, *reranker, 3, 3, 1, {});
-  const auto& list = expected.run.by_query.at("q");
-  ASSERT_EQ(got["results"].size(), 2u);
-  for (std::size_t i = 0; i < 2; ++i) {
-    EXPECT_EQ(got["results"][i]["id"], list[i].doc_id);
-    EXPECT_EQ(got["results"][i]["score"].get<double>(), list[i].score);
-    EXPECT_NEAR(got["results"][i]["relevance_score"].get<double>(), 1 / (1 + std::exp(-list[i].score)),
-                1e-12);
-    const std::size_t doc = std::stoul(list[i].doc_id.substr(1));
-    EXPECT_EQ(got["results"][i]["document"]["text"], kDocs[doc]);
-    EXPECT_EQ(got["results"][i]["document"]["title"], "title " + std::to_string(doc));
-  }
-  EXPECT_EQ(got["first_stage"], "bm25");
-  EXPECT_GT(got["usage"]["total_tokens"].get<int>(), 0);
-  EXPECT_GE(got["timings"]["total_ms"].get<double>(), got["timings"]["rerank_ms"].get<double>());
-
-  const auto sent = s.post("/search", {{"query", "q"}, {"documents", {"a"}}});
-  EXPECT_EQ(sent->status, 422);
-  EXPECT_THAT(sent->body, testing::HasSubstr("/search retrieves its documents"));
-  const auto nothing = s.post("/search", {{"query", "zzzz unknownword"}});
-  EXPECT_EQ(nothing->status, 200);
-  EXPECT_EQ(json::parse(nothing->body)["results"], json::array());
-}
-
-TEST(ServerSearch, IsA404WithoutAnIndex) {
-  Server s({}, {{"m", "tiny", tiny("pointwise", test::Tiny::Bert), nullptr}});
-  const auto r = s.post("/search", {{"query", "q"}});
-  EXPECT_EQ(r->status, 404);
-  EXPECT_EQ(json::parse(r->body)["message"], "this server has no index: start it with --index and --corpus");
 }
 
 }  // namespace
