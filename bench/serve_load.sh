@@ -16,10 +16,10 @@ cd "$(dirname "$0")/.."
 
 BUILD=build
 CLIENTS=64 DURATION=60 DOCS=20 WORDS=60 SHAPE=minilm-l6 HTTP_THREADS=
-# Why 16 MiB: after an equal warm-up pass the server's steady state is reached, so what remains is
-# allocator noise (glibc returns freed memory to the OS lazily; measured growth here: see
-# docs/BENCHMARKS.md). A per-request leak of even one document list (20 x 60 words, ~8 KB) over the
-# thousands of requests of a pass would exceed it.
+# Why 16 MiB: after an equal warm-up pass, what still grows is most likely (not profiled) buffers sized for the
+# largest batch seen so far (bounded by --max-batch), not a per-request cost: measured growth over the
+# second pass was 0.07-4.8 MiB with this model and 16-72 KiB with --shape tiny (docs/BENCHMARKS.md).
+# A leak per request shows best with --shape tiny, which runs ~1,800 requests per 30 s pass.
 MAX_GROWTH_MIB=16
 if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then
   BUILD=$1
