@@ -124,9 +124,15 @@ int run_serve(ServeArgs& a) {
     server.stop();
   });
   server.run();
-  // run() returned without a signal (a fatal listen error): wake the waiter with one.
-  if (!signalled.exchange(true)) kill(getpid(), SIGTERM);
+  // run() returned without a signal: cpp-httplib ends its accept loop on an accept() error. Wake the
+  // waiter with one, and exit non-zero so that a supervisor (systemd's Restart=on-failure) restarts.
+  const bool listen_failed = !signalled.exchange(true);
+  if (listen_failed) kill(getpid(), SIGTERM);
   waiter.join();
+  if (listen_failed) {
+    std::fprintf(stderr, "rerank serve: stopped accepting connections (accept() failed); exiting\n");
+    return 1;
+  }
   return 0;
 }
 
