@@ -6,13 +6,14 @@
 start_replica() {
   local rerank=$1 model=$2 log=$3
   shift 3
+  : >"$log"  # exists before the first read below, whenever the background process opens it
   "$rerank" serve --model "$model" --host 127.0.0.1 --port 0 "$@" >"$log" 2>&1 &
   REPLICA_PID=$!
   REPLICA_PORT=
   local i
   for i in $(seq 1 600); do  # up to 60 s: a model loads first
     REPLICA_PORT=$(sed -n 's|.*listening on http://[^:]*:\([0-9]*\).*|\1|p' "$log")
-    if [ -n "$REPLICA_PORT" ] && curl -fsS "http://127.0.0.1:$REPLICA_PORT/health" >/dev/null 2>&1; then
+    if [ -n "$REPLICA_PORT" ] && curl -fsS --max-time 5 "http://127.0.0.1:$REPLICA_PORT/health" >/dev/null 2>&1; then
       return 0
     fi
     if ! kill -0 "$REPLICA_PID" 2>/dev/null; then
@@ -22,6 +23,7 @@ start_replica() {
     fi
     sleep 0.1
   done
+  kill -KILL "$REPLICA_PID" 2>/dev/null || true
   echo "rerank serve did not answer /health within 60 s (log: $log)" >&2
   return 1
 }

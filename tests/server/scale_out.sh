@@ -35,13 +35,17 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 WORK=$(mktemp -d)
 chmod 755 "$WORK"  # nginx's workers may run as another user (nobody) when started by root
-PIDS=()
 NGINX_PID=
 cleanup() {
-  local pid
-  # nginx's master stops its workers on SIGTERM; SIGKILL would leave them running.
-  [ -z "$NGINX_PID" ] || kill -TERM "$NGINX_PID" 2>/dev/null || true
-  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  # nginx's master stops its workers on SIGTERM (SIGKILL would leave them running); then every
+  # process this script started in the background.
+  if [ -n "$NGINX_PID" ]; then
+    kill -TERM "$NGINX_PID" 2>/dev/null || true
+    wait "$NGINX_PID" 2>/dev/null || true
+  fi
+  local pids
+  pids=$(jobs -p)
+  [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$WORK"
 }
@@ -51,10 +55,8 @@ trap cleanup EXIT
 write_bodies "$WORK/bodies.jsonl" 64 20 40 2
 start_replica "$RERANK" "$WORK/tiny.gguf" "$WORK/a.log" --threads 1
 A_PID=$REPLICA_PID A_PORT=$REPLICA_PORT
-PIDS+=("$A_PID")
 start_replica "$RERANK" "$WORK/tiny.gguf" "$WORK/b.log" --threads 1
 B_PID=$REPLICA_PID B_PORT=$REPLICA_PORT
-PIDS+=("$B_PID")
 
 NGINX_PORT=$(free_port)
 upstreams="server 127.0.0.1:$A_PORT max_fails=1 fail_timeout=5s; server 127.0.0.1:$B_PORT max_fails=1 fail_timeout=5s;"
@@ -73,7 +75,6 @@ echo "scale_out: replicas A :$A_PORT (pid $A_PID) and B :$B_PORT (pid $B_PID) be
 "$LOAD" --url "http://127.0.0.1:$NGINX_PORT" --path /v1/rerank --bodies "$WORK/bodies.jsonl" \
   --clients "$CLIENTS" --duration "$SECONDS_OF_LOAD" --label "through nginx" >"$WORK/load.out" &
 LOAD_PID=$!
-PIDS+=("$LOAD_PID")
 sleep "$KILL_AT"
 kill -KILL "$A_PID"
 echo "scale_out: SIGKILL replica A at ~${KILL_AT} s"
@@ -109,7 +110,6 @@ echo "scale_out: $ok requests answered, 0 failed; replica B kept serving"
 "$LOAD" --url "http://127.0.0.1:$B_PORT" --path /v1/rerank --bodies "$WORK/bodies.jsonl" \
   --clients 8 --duration 3 --label "B directly, SIGTERM at 1 s" >"$WORK/drain.out" &
 DRAIN_LOAD_PID=$!
-PIDS+=("$DRAIN_LOAD_PID")
 sleep 1
 kill -TERM "$B_PID"
 b_status=0
