@@ -5,12 +5,23 @@
 #pragma once
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "rerank/first_stage.h"
 #include "rerank/reranker.h"
+#include "rerank/strategy_pool.h"
 
 namespace rerank {
+
+// POST /search: the first stage over an index, and the texts of its documents (held in memory).
+struct SearchOptions {
+  std::string first_stage = "bm25";       // a first-stage spec (first_stage.h)
+  FirstStageOptions first_stage_options;  // the index directory and the stage's options
+  std::string corpus_path;                // the corpus the index was built from
+  std::size_t candidates = 100;           // first-stage hits reranked when a request does not say
+};
 
 struct ServeOptions {
   std::string host = "127.0.0.1";
@@ -23,13 +34,19 @@ struct ServeOptions {
   std::size_t queue_capacity = 256;    // requests waiting for the model; beyond: 429
   std::size_t max_batch_queries = 64;  // requests in one reranker call
   int http_threads = 16;
+  // A request still unanswered after this long gets 503 (and is dropped if its batch has not
+  // started); a client that disconnects is dropped the same way.
+  double request_timeout_seconds = 60;
+  std::optional<SearchOptions> search;  // POST /search when set
 };
 
 // A reranker served under a name (the request's "model" field picks it when there are several).
 struct ServedModel {
   std::string name;
   std::string path;  // for /info
-  std::unique_ptr<Reranker> reranker;
+  std::shared_ptr<Reranker> reranker;
+  // The strategies a request may choose instead (its "strategy" field) on the same model; null: none.
+  std::shared_ptr<StrategyPool> strategies;
 };
 
 class RerankServer {

@@ -29,7 +29,8 @@ class LiveServer {
   explicit LiveServer(ServeOptions options, std::vector<std::string> names = {"default"}) {
     options.port = 0;
     std::vector<ServedModel> models;
-    for (const auto& n : names) models.push_back({n, test::tiny_model(test::Tiny::Bert), tiny_reranker()});
+    for (const auto& n : names)
+      models.push_back({n, test::tiny_model(test::Tiny::Bert), tiny_reranker(), nullptr});
     server_ = std::make_unique<RerankServer>(options, std::move(models));
     port_ = server_->bind();
     thread_ = std::thread([this] { server_->run(); });
@@ -56,7 +57,8 @@ const std::vector<std::string> kTexts = {"mars is red because of iron oxide", "b
 // The library's own scores for the same inputs, by document index.
 std::vector<double> library_scores(const std::string& query) {
   CandidateList list{{"q", query}, {}};
-  for (std::size_t i = 0; i < kTexts.size(); ++i) list.candidates.push_back({std::to_string(i), "", kTexts[i], 0});
+  for (std::size_t i = 0; i < kTexts.size(); ++i)
+    list.candidates.push_back({std::to_string(i), "", kTexts[i], 0});
   const auto result = tiny_reranker()->rerank({list})[0];
   std::vector<double> scores(kTexts.size());
   for (const auto& d : result.ranking) scores[std::stoul(d.doc_id)] = d.score;
@@ -85,9 +87,9 @@ TEST(Server, TeiScoresAreTheLibrarysThroughASigmoid) {
     }
     EXPECT_FALSE(out[i].contains("text"));
   }
-  const json raw = post(server.client(), "/rerank",
-                        {{"query", "why is mars red"}, {"texts", kTexts}, {"raw_scores", true}, {"return_text", true}},
-                        200);
+  const json raw = post(
+      server.client(), "/rerank",
+      {{"query", "why is mars red"}, {"texts", kTexts}, {"raw_scores", true}, {"return_text", true}}, 200);
   for (const auto& r : raw) {
     EXPECT_EQ(r["score"].get<double>(), expected[r["index"].get<std::size_t>()]);
     EXPECT_EQ(r["text"], kTexts[r["index"].get<std::size_t>()]);
@@ -98,7 +100,10 @@ TEST(Server, CohereV1AndV2Shapes) {
   LiveServer server({});
   const auto expected = library_scores("red planet");
   const json v1 = post(server.client(), "/v1/rerank",
-                       {{"model", "any"}, {"query", "red planet"}, {"documents", kTexts}, {"top_n", 2},
+                       {{"model", "any"},
+                        {"query", "red planet"},
+                        {"documents", kTexts},
+                        {"top_n", 2},
                         {"return_documents", true}},
                        200);
   ASSERT_EQ(v1["results"].size(), 2u);
@@ -108,8 +113,8 @@ TEST(Server, CohereV1AndV2Shapes) {
     EXPECT_EQ(r["relevance_score"].get<double>(), 1.0 / (1.0 + std::exp(-expected[i])));
     EXPECT_EQ(r["document"]["text"], kTexts[i]);
   }
-  const json v2 = post(server.client(), "/v2/rerank", {{"model", "x"}, {"query", "red planet"}, {"documents", kTexts}},
-                       200);
+  const json v2 = post(server.client(), "/v2/rerank",
+                       {{"model", "x"}, {"query", "red planet"}, {"documents", kTexts}}, 200);
   ASSERT_EQ(v2["results"].size(), kTexts.size());
   EXPECT_EQ(v2["results"][0]["index"], v1["results"][0]["index"]);
   EXPECT_FALSE(v2["results"][0].contains("document"));
@@ -133,6 +138,10 @@ TEST(Server, KeysLimitsAndBadRequestsGetTheirStatusAndBody) {
   const httplib::Headers key = {{"Authorization", "Bearer secret-2"}};
   res = c.Post("/v1/rerank", key, body, "application/json");
   EXPECT_EQ(res->status, 200) << res->body;
+  // The scheme is case-insensitive (Elasticsearch's Cohere schema sends "bearer"); others are refused.
+  const std::pair<const char*, int> schemes[] = {{"bearer secret-2", 200}, {"Basic secret-2", 401}};
+  for (const auto& [header, status] : schemes)
+    EXPECT_EQ(c.Post("/v1/rerank", {{"Authorization", header}}, body, "application/json")->status, status);
   EXPECT_EQ(c.Get("/health")->status, 200);  // no key needed
   res = c.Post("/rerank", key, std::string(5000, ' '), "application/json");
   EXPECT_EQ(res->status, 413);
@@ -164,7 +173,8 @@ TEST(Server, ConcurrentClientsGetTheScoresTheyWouldGetAlone) {
   std::vector<std::thread> clients;
   for (std::size_t t = 0; t < answers.size(); ++t)
     clients.emplace_back([&, t] {
-      answers[t] = post(server.client(), "/rerank", {{"query", t % 2 ? "iron oxide" : "yellow"}, {"texts", kTexts}}, 200);
+      answers[t] = post(server.client(), "/rerank",
+                        {{"query", t % 2 ? "iron oxide" : "yellow"}, {"texts", kTexts}}, 200);
     });
   for (auto& c : clients) c.join();
   for (std::size_t t = 1; t < answers.size(); t += 2) EXPECT_EQ(answers[t], alone);
@@ -173,7 +183,8 @@ TEST(Server, ConcurrentClientsGetTheScoresTheyWouldGetAlone) {
 TEST(Server, SeveralModelsAreChosenByName) {
   LiveServer server({}, {"small", "other"});
   post(server.client(), "/v2/rerank", {{"model", "other"}, {"query", "q"}, {"documents", {"a"}}}, 200);
-  const json missing = post(server.client(), "/v2/rerank", {{"model", "big"}, {"query", "q"}, {"documents", {"a"}}}, 404);
+  const json missing =
+      post(server.client(), "/v2/rerank", {{"model", "big"}, {"query", "q"}, {"documents", {"a"}}}, 404);
   EXPECT_EQ(missing["message"], "no model 'big' (served: small, other)");
   const json info = json::parse(server.client().Get("/info")->body);
   EXPECT_EQ(info["models"].size(), 2u);
