@@ -146,6 +146,7 @@ def parse_args():
     ap.add_argument("--words", type=int, default=48, help="words per document at most (default 48)")
     ap.add_argument("--peers", default=",".join(PEERS), help="subset to run (default all three)")
     ap.add_argument("--rerank-max-batch", type=int, default=0, help="rerank serve --max-batch (default: its own)")
+    ap.add_argument("--rerank-http-threads", type=int, default=0, help="rerank serve --http-threads (default: its own)")
     ap.add_argument("--rerank-param", action="append", default=[], help="rerank serve --param K=V (repeatable)")
     ap.add_argument("--llama-parallel", type=int, default=4, help="llama-server -np (default 4, its own default)")
     ap.add_argument("--infinity-batch", type=int, default=32, help="Infinity --batch-size (default 32, its own)")

@@ -96,6 +96,8 @@ class RerankCpp(Server):
             extra += ["--param", p]
         if self.args.rerank_max_batch:
             extra += ["--max-batch", self.args.rerank_max_batch]
+        if self.args.rerank_http_threads:
+            extra += ["--http-threads", self.args.rerank_http_threads]
         return [self.args.rerank, "serve", "--model", self.model, "--port", port, "--threads", self.args.threads,
                 *extra]
 
