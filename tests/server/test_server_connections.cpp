@@ -20,7 +20,7 @@ TEST(ServerConnections, SixtyFourClientsConnectingAtOnceAreAllAnswered) {
   o.model_path = test::tiny_model(test::Tiny::Bert);
   o.threads = 1;
   std::vector<ServedModel> models;
-  models.push_back({"default", o.model_path, make_reranker("pointwise", o)});
+  models.push_back({"default", o.model_path, make_reranker("pointwise", o), nullptr});
   ServeOptions options;
   options.port = 0;
   RerankServer server(options, std::move(models));
