@@ -16,6 +16,7 @@
 #include "rerank/version.h"
 #include "server/batcher.h"
 #include "server/dialects.h"
+#include "server/thread_pool.h"
 
 namespace rerank {
 
@@ -59,10 +60,27 @@ bool same_key(const std::string& given, const std::string& key) {
   return diff == 0;
 }
 
+const char* const kTooLarge = "the request body is larger than the limit";
+
 void send_error(httplib::Response& res, Dialect dialect, int status, const std::string& message) {
   res.status = status;
   if (status == 429) res.set_header("Retry-After", "1");
   res.set_content(server::render_error(dialect, status, message), "application/json");
+}
+
+// For a refusal before httplib reads the body (the key check): left unread on a kept-alive
+// connection, the body would be taken for the next request (a 414 answered to the client's next
+// request). httplib ends a connection when a response body fails to write, so a provider writes the
+// body whole and then reports failure.
+void send_error_and_close(httplib::Response& res, Dialect dialect, int status, const std::string& message) {
+  auto body = std::make_shared<const std::string>(server::render_error(dialect, status, message));
+  res.status = status;
+  res.set_header("Connection", "close");
+  res.set_content_provider(body->size(), "application/json",
+                           [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+                             sink.write(body->data() + offset, length);
+                             return false;
+                           });
 }
 
 }  // namespace
@@ -116,10 +134,31 @@ struct RerankServer::Impl {
     return server::render_response(request, std::move(scored), id, model.name, result.cost.prompt_tokens);
   }
 
-  void handle_rerank(const httplib::Request& req, httplib::Response& res) {
+  // The body read here rather than by httplib, which caps a Content-Length body at max_body_bytes
+  // but would gather a chunked one without limit. False (with the error sent) when it cannot be read.
+  bool read_body(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read,
+                 std::string& body) const {
+    bool too_large = false;
+    const bool whole = read([&](const char* data, std::size_t size) {
+      too_large = body.size() + size > options.max_body_bytes;
+      if (!too_large) body.append(data, size);
+      return !too_large;
+    });
+    if (whole) return true;
+    too_large |= res.status == 413;  // httplib's own check of Content-Length
+    // The rest of the body is unread: the connection cannot carry another request.
+    send_error_and_close(res, dialect_of(req.path), too_large ? 413 : 400,
+                         too_large ? kTooLarge : "the request body could not be read");
+    return false;
+  }
+
+  void handle_rerank(const httplib::Request& req, httplib::Response& res,
+                     const httplib::ContentReader& read) {
     const Dialect dialect = dialect_of(req.path);
+    std::string body;
+    if (!read_body(req, res, read, body)) return;
     try {
-      res.set_content(rerank(dialect, req.body), "application/json");
+      res.set_content(rerank(dialect, body), "application/json");
     } catch (const RequestError& e) {
       send_error(res, dialect, e.status(), e.what());
     } catch (const std::exception& e) {
@@ -145,11 +184,13 @@ struct RerankServer::Impl {
   void routes() {
     http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       if (req.path == "/health" || authorized(req)) return httplib::Server::HandlerResponse::Unhandled;
-      send_error(res, dialect_of(req.path), 401, "missing or wrong API key (Authorization: Bearer KEY)");
+      send_error_and_close(res, dialect_of(req.path), 401,
+                           "missing or wrong API key (Authorization: Bearer KEY)");
       return httplib::Server::HandlerResponse::Handled;
     });
     for (const char* path : {"/rerank", "/v1/rerank", "/v2/rerank"})
-      http.Post(path, [this](const httplib::Request& req, httplib::Response& res) { handle_rerank(req, res); });
+      http.Post(path, [this](const httplib::Request& req, httplib::Response& res,
+                             const httplib::ContentReader& read) { handle_rerank(req, res, read); });
     http.Get("/health", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("{\"status\":\"ok\"}", "application/json");
     });
@@ -159,10 +200,11 @@ struct RerankServer::Impl {
     // Statuses httplib sets itself (404 unknown route, 413 body too large, 400 bad request line) get
     // the dialect's error body too.
     http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty()) return;
+      if (!res.body.empty() || res.has_header("Content-Type")) return;  // ours already
       const std::string message = res.status == 404   ? "no route " + req.method + " " + req.path
-                                  : res.status == 413 ? "the request body is larger than the limit"
-                                                      : "bad request";
+                                  : res.status == 413 ? kTooLarge
+                                  : res.status == 414 ? "the request line is too long"
+                                                      : "malformed HTTP request";
       send_error(res, dialect_of(req.path), res.status, message);
     });
   }
@@ -178,8 +220,12 @@ RerankServer::RerankServer(ServeOptions options, std::vector<ServedModel> models
     impl_->models.push_back(std::move(model));
   }
   impl_->http.set_payload_max_length(impl_->options.max_body_bytes);
-  const int threads = std::max(1, impl_->options.http_threads);
-  impl_->http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
+  const auto& o = impl_->options;
+  const auto keep = static_cast<std::size_t>(std::max(1, o.http_threads));
+  const auto most = static_cast<std::size_t>(std::max(o.http_threads, o.max_http_threads));
+  impl_->http.new_task_queue = [keep, most] { return new server::GrowingThreadPool(keep, most); };
+  impl_->http.set_read_timeout(std::max(1, o.read_timeout_seconds), 0);
+  impl_->http.set_keep_alive_timeout(std::max(1, o.keep_alive_seconds));
   impl_->routes();
 }
 
