@@ -138,6 +138,11 @@ struct RerankServer::Impl {
   // but would gather a chunked one without limit. False (with the error sent) when it cannot be read.
   bool read_body(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read,
                  std::string& body) const {
+    if (req.is_multipart_form_data()) {  // httplib reads those only into form fields
+      send_error_and_close(res, dialect_of(req.path), 400,
+                           "the request body must be JSON, not multipart/form-data");
+      return false;
+    }
     bool too_large = false;
     const bool whole = read([&](const char* data, std::size_t size) {
       too_large = body.size() + size > options.max_body_bytes;
@@ -204,6 +209,7 @@ struct RerankServer::Impl {
       const std::string message = res.status == 404   ? "no route " + req.method + " " + req.path
                                   : res.status == 413 ? kTooLarge
                                   : res.status == 414 ? "the request line is too long"
+                                  : res.status >= 500 ? "the server failed to handle the request"
                                                       : "malformed HTTP request";
       send_error(res, dialect_of(req.path), res.status, message);
     });

@@ -64,6 +64,13 @@ TEST(ServerBadInput, MalformedJsonAndInvalidUtf8Are400) {
     for (const std::string body : {"[{\"query\": \"q\"}]", "\"q\"", "null", "42", "true"})
       expect_error(server, path, body, 400, "the request body must be a JSON object");
   }
+  // A form is not JSON (httplib would parse it into form fields).
+  const auto form =
+      server.client().Post("/v2/rerank", httplib::MultipartFormDataItems{{"query", "q", "", ""}});
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->status, 400);
+  EXPECT_EQ(error_message("/v2/rerank", 400, form->body),
+            "the request body must be JSON, not multipart/form-data");
   // Invalid UTF-8 in a field the server otherwise ignores is still invalid JSON.
   expect_error(server, "/v1/rerank", body_for("/v1/rerank", "\"q\"", "[\"a\"]", "\"x\": \"\xfe\""), 400,
                HasSubstr("invalid"));

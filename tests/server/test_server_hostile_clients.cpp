@@ -97,7 +97,7 @@ TEST(ServerHostileClients, UnfinishedRequestsAreDroppedAfterTheReadTimeout) {
   expect_serving(server);
 }
 
-TEST(ServerHostileClients, ChunkedBodiesCountTowardTheLimit) {
+TEST(ServerHostileClients, ChunkedAndGzippedBodiesCountTowardTheLimit) {
   LiveServer server(quick_options());
   auto chunked = [](const std::string& body, std::size_t chunk) {
     std::string out = "POST /rerank HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
@@ -119,6 +119,19 @@ TEST(ServerHostileClients, ChunkedBodiesCountTowardTheLimit) {
   ASSERT_TRUE(res) << large.received();
   EXPECT_EQ(res->status, 413);
   EXPECT_EQ(error_message("/rerank", 413, res->body), "the request body is larger than the limit");
+  // Gzip (httplib's client compresses with set_compress): the limit is on the inflated body, so 3 MB
+  // of JSON that is about 3 KB on the wire, under the limit of 4096 bytes, is refused before it is
+  // all in memory (httplib alone would inflate it whole: a gzip bomb).
+  auto gzip = server.client();
+  gzip.set_compress(true);
+  const auto small_gz = gzip.Post("/rerank", kBody, "application/json");
+  ASSERT_TRUE(small_gz);
+  expect_scores(RawResponse{small_gz->status, {}, small_gz->body});
+  const std::string bomb = json{{"query", "q"}, {"texts", {std::string(3u << 20, ' ')}}}.dump();
+  const auto refused = gzip.Post("/rerank", bomb, "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 413);
+  EXPECT_EQ(error_message("/rerank", 413, refused->body), "the request body is larger than the limit");
   expect_serving(server);
 }
 
