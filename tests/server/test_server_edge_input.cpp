@@ -34,18 +34,16 @@ std::vector<double> served_scores(const LiveServer& server, const std::string& q
 
 TEST(ServerEdgeInput, OddTextsAreScoredAsTheLibraryScoresThem) {
   LiveServer server({});
-  const std::vector<std::string>
-      texts =
-          {
-              "",                                        // an empty document is a legitimate (poor) match
-              std::string("nul\0inside", 10),            // sent as \u0000
-              "emoji \xf0\x9f\x98\x80\xf0\x9f\x9a\x80",  // U+1F600 U+1F680
-              "\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7 "
-              "\xd8\xa8\xd8\xa7\xd9\x84\xd8\xb9\xd8\xa7\xd9\x84\xd9\x85",  // Arabic
-              "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d",                          // Hebrew
-              "e\xcc\x81 \xe2\x80\x8b \xe2\x80\xae",  // combining accent, zero-width space, RTL override
-              " \t\n ",
-          };
+  const std::vector<std::string> texts = {
+      "",                                        // an empty document is a legitimate (poor) match
+      std::string("nul\0inside", 10),            // sent as \u0000
+      "emoji \xf0\x9f\x98\x80\xf0\x9f\x9a\x80",  // U+1F600 U+1F680
+      "\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7 "
+      "\xd8\xa8\xd8\xa7\xd9\x84\xd8\xb9\xd8\xa7\xd9\x84\xd9\x85",  // Arabic
+      "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d",                          // Hebrew
+      "e\xcc\x81 \xe2\x80\x8b \xe2\x80\xae",  // combining accent, zero-width space, RTL override
+      " \t\n ",
+  };
   const auto expected = library_scores("red planet \xf0\x9f\x94\xb4", texts);
   const auto scores = served_scores(server, "red planet \xf0\x9f\x94\xb4", texts);
   ASSERT_EQ(scores.size(), texts.size());
@@ -225,7 +223,8 @@ TEST(ServerEdgeInput, FullQueueIs429WithRetryAfterThenRecovers) {
     }
     ++ok;
     ASSERT_EQ(res.status, 200) << res.body;
-    for (const auto& r : json::parse(res.body)["results"])
+    const json out = json::parse(res.body);
+    for (const auto& r : out["results"])
       EXPECT_EQ(r["relevance_score"].get<double>(),
                 relevance_of(ScoreScale::Logit, expected[r["index"]], 0, 1));
   }
