@@ -19,7 +19,7 @@ declare -A PUBLIC=(
   [run_first_stage.h]=index [search.h]=index
   [cross_encoder.h]=model [decoding_constraint.h]=model [embedding_model.h]=model
   [language_model.h]=model [model.h]=model [test_models.h]=model [tokenizer.h]=model
-  [llm_backend.h]=rerankers [reranker.h]=rerankers [cost.h]=util
+  [llm_backend.h]=rerankers [reranker.h]=rerankers [strategy_pool.h]=rerankers [cost.h]=util
   [pipeline.h]=pipeline [server.h]=server [chat_format.h]=model [parallel.h]=util [options.h]=util [atomic_file.h]=io
 )
 fail=0

@@ -5,6 +5,7 @@
 # Exits non-zero on any failure.
 #   RERANK_SKIP_SANITIZE=1  skip the sanitizer pass
 #   RERANK_SKIP_PARITY=1    skip the parity checks (they need the ~4 GB tooling virtualenv)
+#   RERANK_SKIP_CLIENTS=1   skip the client-compatibility tests (Cohere SDKs, engine bodies)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=$(nproc)
@@ -22,6 +23,11 @@ scripts/check_layering.sh
 echo "== Release build and tests"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=Release
 ctest --test-dir build --output-on-failure -j"$JOBS"
+
+if [ "${RERANK_SKIP_CLIENTS:-0}" != 1 ]; then
+  echo "== Clients of rerank serve (scripts/client_tests.sh)"
+  scripts/client_tests.sh build
+fi
 
 if [ "${RERANK_SKIP_PARITY:-0}" != 1 ]; then
   echo "== Parity with reference implementations (tests/parity)"

@@ -19,4 +19,11 @@ class InputError : public Error {
       : Error(line ? file + ":" + std::to_string(line) + ": " + what : file + ": " + what) {}
 };
 
+// An input a model cannot take as it is (a query longer than the model's window): the caller's data is
+// at fault, not the machinery, so a server answers it with 422 and its batch-mates are unaffected.
+class InvalidInput : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace rerank

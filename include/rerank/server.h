@@ -5,12 +5,23 @@
 #pragma once
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "rerank/first_stage.h"
 #include "rerank/reranker.h"
+#include "rerank/strategy_pool.h"
 
 namespace rerank {
+
+// POST /search: the first stage over an index, and the texts of its documents (held in memory).
+struct SearchOptions {
+  std::string first_stage = "bm25";       // a first-stage spec (first_stage.h)
+  FirstStageOptions first_stage_options;  // the index directory and the stage's options
+  std::string corpus_path;                // the corpus the index was built from
+  std::size_t candidates = 100;           // first-stage hits reranked when a request does not say
+};
 
 struct ServeOptions {
   std::string host = "127.0.0.1";
@@ -28,13 +39,19 @@ struct ServeOptions {
   int max_http_threads = 1024;   // at most, while connections wait (slow clients hold one each)
   int read_timeout_seconds = 5;  // a client silent this long mid-request is dropped
   int keep_alive_seconds = 5;    // an idle connection is closed after this long
+  // A request still unanswered after this long gets 503 (and is dropped if its batch has not
+  // started); a client that disconnects is dropped the same way.
+  double request_timeout_seconds = 60;
+  std::optional<SearchOptions> search;  // POST /search when set
 };
 
 // A reranker served under a name (the request's "model" field picks it when there are several).
 struct ServedModel {
   std::string name;
   std::string path;  // for /info
-  std::unique_ptr<Reranker> reranker;
+  std::shared_ptr<Reranker> reranker;
+  // The strategies a request may choose instead (its "strategy" field) on the same model; null: none.
+  std::shared_ptr<StrategyPool> strategies;
 };
 
 class RerankServer {

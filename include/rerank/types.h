@@ -48,9 +48,18 @@ inline std::string document_text(const std::string& title, const std::string& te
   return title + " " + text;
 }
 
+// How much of each long document a reranker reads, when a caller limits it (Cohere's
+// max_tokens_per_doc and max_chunks_per_doc, TEI's truncate); 0: the reranker's own limits.
+struct DocumentLimits {
+  std::size_t max_tokens = 0;  // the document's first (or last) this many tokens
+  std::size_t max_chunks = 0;  // of a document cut into windows (pointwise), this many windows
+  bool from_end = false;       // keep the end of the document instead of its start (pointwise)
+};
+
 struct CandidateList {
   Query query;
   std::vector<Candidate> candidates;
+  DocumentLimits limits = {};
 };
 
 }  // namespace rerank

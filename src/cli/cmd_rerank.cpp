@@ -75,17 +75,6 @@ class Progress {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
-std::map<std::string, std::string> key_values(const std::vector<std::string>& items,
-                                              const std::string& flag) {
-  std::map<std::string, std::string> out;
-  for (const auto& p : items) {
-    const auto eq = p.find('=');
-    if (eq == std::string::npos || eq == 0) throw Error(flag + " expects KEY=VALUE, got '" + p + "'");
-    out[p.substr(0, eq)] = p.substr(eq + 1);
-  }
-  return out;
-}
-
 RerankerOptions reranker_options(const RerankArgs& a) {
   RerankerOptions options;
   options.model_path = a.model;

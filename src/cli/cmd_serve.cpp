@@ -13,13 +13,16 @@
 #include "cli/command.h"
 #include "rerank/error.h"
 #include "rerank/server.h"
+#include "rerank/strategy_pool.h"
 
 namespace rerank::cli {
 namespace {
 
 struct ServeArgs {
-  std::vector<std::string> models, params, api_keys;
+  std::vector<std::string> models, params, api_keys, first_stage_params;
   std::string api_key_file, strategy = "pointwise";
+  std::string index, corpus, first_stage = "bm25";
+  std::size_t search_candidates = 100;
   int threads = 0;
   ServeOptions options;
 };
@@ -36,14 +39,27 @@ std::vector<std::string> read_keys(const std::string& path) {
   return keys;
 }
 
+// The runtime options of --param that the strategies chosen per request share with the served one.
+std::map<std::string, std::string> shared_runtime_params(const ServeArgs& a, const RerankerOptions& base) {
+  std::map<std::string, std::string> runtime;
+  if (!StrategyPool::offers(a.strategy)) return runtime;  // the served strategy's options are its own
+  for (const char* key : {"context_tokens", "batch_tokens"})
+    if (auto it = base.params.find(key); it != base.params.end()) runtime[key] = it->second;
+  return runtime;
+}
+
+// --param without the shared runtime options (the pool holds those).
+std::map<std::string, std::string> strategy_params(const ServeArgs& a) {
+  auto params = key_values(a.params, "--param");
+  params.erase("context_tokens");
+  params.erase("batch_tokens");
+  return params;
+}
+
 std::vector<ServedModel> load_models(const ServeArgs& a) {
   RerankerOptions base;
   base.threads = a.threads;
-  for (const auto& p : a.params) {
-    const auto eq = p.find('=');
-    if (eq == std::string::npos || eq == 0) throw Error("--param expects KEY=VALUE, got '" + p + "'");
-    base.params[p.substr(0, eq)] = p.substr(eq + 1);
-  }
+  base.params = key_values(a.params, "--param");
   // Every model's options are checked before the first one loads.
   std::vector<std::pair<ServedModel, RerankerBuilder>> prepared;
   for (const auto& spec : a.models) {
@@ -53,14 +69,34 @@ std::vector<ServedModel> load_models(const ServeArgs& a) {
     m.name = eq == std::string::npos ? "default" : spec.substr(0, eq);
     RerankerOptions options = base;
     options.model_path = m.path;
+    RerankerOptions pool = options;
+    pool.params = shared_runtime_params(a, base);
+    m.strategies = std::make_shared<StrategyPool>(pool);
     prepared.emplace_back(std::move(m), prepare_reranker(a.strategy, options));
   }
   std::vector<ServedModel> models;
   for (auto& [m, build] : prepared) {
-    m.reranker = build();
+    // An LLM strategy served by default runs on the pool's model, which requests' strategies share.
+    m.reranker =
+        StrategyPool::offers(a.strategy) ? m.strategies->make(a.strategy, strategy_params(a)) : build();
     models.push_back(std::move(m));
   }
   return models;
+}
+
+std::optional<SearchOptions> search_options(const ServeArgs& a) {
+  if (a.index.empty() != a.corpus.empty()) throw Error("--index and --corpus go together (for POST /search)");
+  if (a.index.empty()) {
+    if (!a.first_stage_params.empty()) throw Error("--first-stage-param needs --index and --corpus");
+    return std::nullopt;
+  }
+  SearchOptions s;
+  s.first_stage = a.first_stage;
+  s.first_stage_options = {a.index, key_values(a.first_stage_params, "--first-stage-param")};
+  s.corpus_path = a.corpus;
+  s.candidates = a.search_candidates;
+  check_first_stage(s.first_stage, s.first_stage_options);
+  return s;
 }
 
 int run_serve(ServeArgs& a) {
@@ -68,6 +104,7 @@ int run_serve(ServeArgs& a) {
   options.api_keys = a.api_keys;
   if (!a.api_key_file.empty())
     for (auto& k : read_keys(a.api_key_file)) options.api_keys.push_back(std::move(k));
+  options.search = search_options(a);
   // Signals are taken by one thread (sigwait) so that stopping never runs inside a handler.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -114,6 +151,18 @@ std::function<int()> setup_serve(CLI::App& app) {
   app.add_option("--max-query-chars", a->options.max_query_chars, "Bytes per query (default 10000)");
   app.add_option("--queue", a->options.queue_capacity, "Requests waiting per model before 429 (default 256)");
   app.add_option("--max-batch", a->options.max_batch_queries, "Requests per reranker call (default 64)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--request-timeout", a->options.request_timeout_seconds,
+                 "Seconds before an unanswered request gets 503 (default 60)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--http-threads", a->options.http_threads, "Connections served at once (default 16)")
+      ->check(CLI::Range(1, 4096));
+  app.add_option("--index", a->index, "Index for POST /search (with --corpus)");
+  app.add_option("--corpus", a->corpus, "The corpus the index was built from (texts for /search)");
+  app.add_option("--first-stage", a->first_stage, "First stage of /search (default bm25; see rerank search)");
+  app.add_option("--first-stage-param", a->first_stage_params, "First-stage option KEY=VALUE (repeatable)");
+  app.add_option("--search-candidates", a->search_candidates,
+                 "First-stage hits /search reranks when a request does not say (default 100)")
       ->check(CLI::PositiveNumber);
   return [a] { return run_serve(*a); };
 }

@@ -157,7 +157,7 @@ Sequences EmbeddingModel::tokenize(const std::vector<std::string>& texts) const 
     if (state_->last_token && eos >= 0 && (tokens[i].empty() || tokens[i].back() != eos))
       tokens[i].push_back(eos);
     if (tokens[i].empty())
-      throw Error("cannot embed an empty text with this model (it adds no special tokens)");
+      throw InvalidInput("cannot embed an empty text with this model (it adds no special tokens)");
     if (state_->pooled) {
       truncate_keeping_start(tokens[i], pooled_limit(), vocab);
     } else if (tokens[i].size() > static_cast<std::size_t>(options_.context_tokens)) {

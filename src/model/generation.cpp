@@ -308,11 +308,11 @@ std::vector<GeneratedText> LanguageModel::generate(const std::vector<TokenIds>& 
   std::vector<std::size_t> footprint(prompts.size());
   bool any_constraint = false;
   for (std::size_t i = 0; i < prompts.size(); ++i) {
-    if (prompts[i].empty()) throw Error("cannot generate from an empty prompt");
+    if (prompts[i].empty()) throw InvalidInput("cannot generate from an empty prompt");
     footprint[i] = prompts[i].size() + static_cast<std::size_t>(std::max(options[i].max_tokens, 0));
     if (footprint[i] > n_ctx)
-      throw Error("prompt of " + std::to_string(prompts[i].size()) + " tokens plus " +
-                  std::to_string(options[i].max_tokens) + " generated tokens exceeds the context");
+      throw InvalidInput("prompt of " + std::to_string(prompts[i].size()) + " tokens plus " +
+                         std::to_string(options[i].max_tokens) + " generated tokens exceeds the context");
     any_constraint = any_constraint || static_cast<bool>(options[i].constraint);
   }
   const llama_vocab* vocab = llama_model_get_vocab(raw_llama_model(*model_));

@@ -252,8 +252,9 @@ void LanguageModel::run_group(const PromptGroup& input, const TokenIds& tokens,
   const PromptGroup group = laid_out(input, align);
   for (const auto& c : group.continuations)
     if (group.prefix.size() + c.size() > static_cast<std::size_t>(options_.context_tokens))
-      throw Error("prompt of " + std::to_string(group.prefix.size() + c.size()) +
-                  " tokens exceeds the context of " + std::to_string(options_.context_tokens) + " tokens");
+      throw InvalidInput("prompt of " + std::to_string(group.prefix.size() + c.size()) +
+                         " tokens exceeds the context of " + std::to_string(options_.context_tokens) +
+                         " tokens");
   llama_context* ctx = state_->ctx.get();
   llama_memory_t mem = llama_get_memory(ctx);
   llama_memory_clear(mem, true);

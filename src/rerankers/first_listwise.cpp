@@ -45,7 +45,8 @@ std::unique_ptr<Reranker> build_first_listwise(std::shared_ptr<LlmBackend> backe
   return std::make_unique<RoundReranker>("first", std::move(algorithm), std::move(answerer));
 }
 
-const LlmStrategyRegistration<FirstListwiseOptions> kFirst("first", parse_first_listwise, build_first_listwise);
+const LlmStrategyRegistration<FirstListwiseOptions> kFirst("first", parse_first_listwise,
+                                                           build_first_listwise);
 
 }  // namespace
 }  // namespace rerank::llm

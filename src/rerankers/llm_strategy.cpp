@@ -13,8 +13,12 @@ PassageTexts::PassageTexts(const LlmBackend& backend, const std::vector<Candidat
   texts_.resize(batch.size());
   for (std::size_t q = 0; q < batch.size(); ++q) {
     texts_[q].reserve(batch[q].candidates.size());
+    // A caller's own limit (DocumentLimits::max_tokens) tightens the strategy's budget; passages
+    // keep their start.
+    const std::size_t limit = batch[q].limits.max_tokens;
+    const std::size_t budget = limit > 0 ? std::min(max_tokens, limit) : max_tokens;
     for (const auto& c : batch[q].candidates)
-      texts_[q].push_back(backend.truncate(document_text(c.title, c.text), max_tokens));
+      texts_[q].push_back(backend.truncate(document_text(c.title, c.text), budget));
   }
 }
 
@@ -94,8 +98,7 @@ void register_llm_strategy(const std::string& name, LlmStrategyFactory factory) 
   });
 }
 
-std::unique_ptr<Reranker> make_llm_strategy(const std::string& name, std::shared_ptr<LlmBackend> backend,
-                                            const RerankerOptions& options) {
+LlmStrategyBuilder prepare_llm_strategy(const std::string& name, const RerankerOptions& options) {
   LlmStrategyFactory factory;
   {
     std::lock_guard lock(strategies_mutex());
@@ -105,7 +108,19 @@ std::unique_ptr<Reranker> make_llm_strategy(const std::string& name, std::shared
   }
   OptionReader reader(name, options.params);
   read_runtime_options(reader);
-  return factory(options)(std::move(backend));
+  return factory(options);
+}
+
+std::vector<std::string> llm_strategy_names() {
+  std::lock_guard lock(strategies_mutex());
+  std::vector<std::string> names;
+  for (const auto& [name, factory] : strategies()) names.push_back(name);
+  return names;
+}
+
+std::unique_ptr<Reranker> make_llm_strategy(const std::string& name, std::shared_ptr<LlmBackend> backend,
+                                            const RerankerOptions& options) {
+  return prepare_llm_strategy(name, options)(std::move(backend));
 }
 
 StrategyFactory llm_strategy(const std::string& name) {

@@ -99,6 +99,9 @@ void register_llm_strategy(const std::string& name, LlmStrategyFactory factory);
 // The options every LLM strategy accepts for the runtime (context_tokens, batch_tokens).
 const std::vector<std::string>& runtime_option_keys();
 
+// Checks strategy `name`'s options (as make_reranker does, without a model) and returns its builder.
+LlmStrategyBuilder prepare_llm_strategy(const std::string& name, const RerankerOptions& options);
+std::vector<std::string> llm_strategy_names();
 // Strategy `name` on `backend` (tests and benchmarks); options are checked as make_reranker does.
 std::unique_ptr<Reranker> make_llm_strategy(const std::string& name, std::shared_ptr<LlmBackend> backend,
                                             const RerankerOptions& options);

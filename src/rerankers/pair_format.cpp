@@ -164,18 +164,52 @@ TokenIds PairFormat::whole(const std::string& query, const std::string& document
   return out;
 }
 
+namespace {
+
+// The [begin, end) windows of `n` tokens, `window` long and `step` apart, from the start, or from
+// the end backwards (nearest the end first).
+std::vector<std::pair<std::size_t, std::size_t>> windows(std::size_t n, std::size_t window, std::size_t step,
+                                                         bool from_end) {
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  if (!from_end) {
+    for (std::size_t begin = 0;; begin += step) {
+      out.emplace_back(begin, std::min(n, begin + window));
+      if (begin + window >= n) break;
+    }
+    return out;
+  }
+  for (std::size_t end = n;; end -= step) {
+    const std::size_t begin = end > window ? end - window : 0;
+    out.emplace_back(begin, end);
+    if (begin == 0) break;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<TokenIds> pair_sequences(const PairFormat& format, const PairFormat::QueryParts& parts,
                                      const std::string& query, const std::string& document,
-                                     std::size_t max_length, std::size_t overlap, Chunking chunking) {
+                                     std::size_t max_length, std::size_t overlap, Chunking chunking,
+                                     const DocumentLimits& limits) {
   const std::size_t frame = parts.before_doc.size() + parts.after_doc.size();
   if (frame >= max_length)
-    throw Error("the query with its prompt takes " + std::to_string(frame) +
-                " tokens, leaving no room for a document within max_length " + std::to_string(max_length) +
-                " (queries are never truncated; raise option max_length)");
+    throw InvalidInput("the query with its prompt takes " + std::to_string(frame) +
+                       " tokens, leaving no room for a document within max_length " +
+                       std::to_string(max_length) +
+                       " (queries are never truncated; raise option max_length)");
   const std::size_t window = max_length - frame;
-  const TokenIds doc_tokens = format.document_tokens(document);
+  TokenIds doc_tokens = format.document_tokens(document);
+  const bool cut = limits.max_tokens > 0 && doc_tokens.size() > limits.max_tokens;
+  if (cut) {
+    const std::size_t drop = doc_tokens.size() - limits.max_tokens;
+    if (limits.from_end)
+      doc_tokens.erase(doc_tokens.begin(), doc_tokens.begin() + static_cast<std::ptrdiff_t>(drop));
+    else
+      doc_tokens.resize(limits.max_tokens);
+  }
   std::vector<TokenIds> out;
-  if (doc_tokens.size() <= window) {
+  if (!cut && doc_tokens.size() <= window) {
     TokenIds whole = format.whole(query, document);
     if (whole.size() <= max_length) {
       out.push_back(std::move(whole));
@@ -183,14 +217,17 @@ std::vector<TokenIds> pair_sequences(const PairFormat& format, const PairFormat:
     }
   }
   const std::size_t step = window - std::min(overlap, window / 2);
-  for (std::size_t begin = 0;; begin += step) {
-    const std::size_t end = std::min(doc_tokens.size(), begin + window);
+  auto spans = windows(doc_tokens.size(), window, step, limits.from_end);
+  std::size_t keep = chunking == Chunking::FirstP ? 1 : spans.size();
+  if (limits.max_chunks > 0) keep = std::min(keep, limits.max_chunks);
+  spans.resize(std::min(keep, spans.size()));
+  if (limits.from_end) std::reverse(spans.begin(), spans.end());  // in document order
+  for (const auto& [begin, end] : spans) {
     TokenIds seq = parts.before_doc;
     seq.insert(seq.end(), doc_tokens.begin() + static_cast<std::ptrdiff_t>(begin),
                doc_tokens.begin() + static_cast<std::ptrdiff_t>(end));
     seq.insert(seq.end(), parts.after_doc.begin(), parts.after_doc.end());
     out.push_back(std::move(seq));
-    if (end == doc_tokens.size() || chunking == Chunking::FirstP) break;
   }
   return out;
 }

@@ -8,6 +8,7 @@
 #include "rerank/chat_format.h"
 #include "rerank/language_model.h"
 #include "rerank/model.h"
+#include "rerank/types.h"
 
 namespace rerank::pointwise {
 
@@ -58,10 +59,13 @@ class PairFormat {
 
 // The token sequences that score one document: the whole pair when it fits `max_length` tokens,
 // else the document's tokens cut into windows overlapping by `overlap` tokens, each framed by the
-// query parts (the query is never cut). FirstP keeps only the first window. Throws rerank::Error
-// when the query alone leaves no room for the document.
+// query parts (the query is never cut). FirstP keeps only the first window. `limits` (a caller's)
+// first cut the document to its first or last max_tokens tokens, then keep the first or last
+// max_chunks windows. Throws rerank::InvalidInput when the query alone leaves no room for the
+// document.
 std::vector<TokenIds> pair_sequences(const PairFormat& format, const PairFormat::QueryParts& parts,
                                      const std::string& query, const std::string& document,
-                                     std::size_t max_length, std::size_t overlap, Chunking chunking);
+                                     std::size_t max_length, std::size_t overlap, Chunking chunking,
+                                     const DocumentLimits& limits = {});
 
 }  // namespace rerank::pointwise

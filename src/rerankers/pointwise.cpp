@@ -115,7 +115,7 @@ class PointwiseReranker final : public Reranker {
 
   // Every query's pairs go to the runtime in one call, so the queries of a batch (the CLI's query
   // groups, the server's concurrent requests) share forward passes; scores do not depend on
-  // batch-mates, so batching never changes them. The batch's cost is booked on its first query.
+  // batch-mates, so batching never changes them.
   std::vector<RerankResult> rerank(const std::vector<CandidateList>& batch) override {
     std::vector<QueryPairs> pairs;
     pairs.reserve(batch.size());
@@ -123,11 +123,11 @@ class PointwiseReranker final : public Reranker {
     RerankCost cost;
     const std::vector<std::vector<double>> scores = score(pairs, cost);
     std::vector<RerankResult> results(batch.size());
-    bool booked = false;
+    const std::vector<RerankCost> shares = split_by_tokens(cost, pairs);
     for (std::size_t q = 0; q < batch.size(); ++q) {
       if (pairs[q].sequences.empty()) continue;
       results[q] = rank(batch[q], pairs[q], scores[q]);
-      if (!booked) results[q].cost += cost, booked = true;
+      results[q].cost += shares[q];
     }
     return results;
   }
@@ -147,7 +147,7 @@ class PointwiseReranker final : public Reranker {
     for (std::size_t i = 0; i < list.candidates.size(); ++i) {
       const std::string text = document_text(list.candidates[i].title, list.candidates[i].text);
       for (auto& seq : pointwise::pair_sequences(format_, parts, list.query.text, text, max_length_, overlap_,
-                                                 chunking_)) {
+                                                 chunking_, list.limits)) {
         p.sequences.push_back(std::move(seq));
         p.owner.push_back(i);
       }
@@ -173,6 +173,38 @@ class PointwiseReranker final : public Reranker {
                      [&](std::size_t a, std::size_t b) { return doc_scores[a] > doc_scores[b]; });
     for (std::size_t i : order) result.ranking.push_back({cands[i].doc_id, doc_scores[i]});
     return result;
+  }
+
+  // The batch's cost shared out by each query's tokens, so that a server reports each request's own
+  // usage; integer counts are split exactly (the remainders go to the last query with tokens).
+  static std::vector<RerankCost> split_by_tokens(const RerankCost& total,
+                                                 const std::vector<QueryPairs>& pairs) {
+    std::vector<double> tokens(pairs.size(), 0.0);
+    double all = 0;
+    for (std::size_t q = 0; q < pairs.size(); ++q) {
+      for (const auto& seq : pairs[q].sequences) tokens[q] += static_cast<double>(seq.size());
+      all += tokens[q];
+    }
+    std::vector<RerankCost> shares(pairs.size());
+    if (all == 0) return shares;
+    RerankCost given;
+    std::size_t last = 0;
+    for (std::size_t q = 0; q < pairs.size(); ++q) {
+      if (tokens[q] == 0) continue;
+      const double w = tokens[q] / all;
+      auto part = [w](std::uint64_t n) { return static_cast<std::uint64_t>(static_cast<double>(n) * w); };
+      RerankCost& c = shares[q];
+      c.forward_passes = part(total.forward_passes);
+      c.prompt_tokens = part(total.prompt_tokens);
+      c.cached_tokens = part(total.cached_tokens);
+      c.flops = total.flops * w;
+      given += c;
+      last = q;
+    }
+    shares[last].forward_passes += total.forward_passes - given.forward_passes;
+    shares[last].prompt_tokens += total.prompt_tokens - given.prompt_tokens;
+    shares[last].cached_tokens += total.cached_tokens - given.cached_tokens;
+    return shares;
   }
 
   // Scores of every query's sequences, by query.

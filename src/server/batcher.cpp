@@ -4,8 +4,14 @@
 
 namespace rerank::server {
 
-Batcher::Batcher(Reranker& reranker, std::size_t capacity, std::size_t max_batch)
-    : reranker_(reranker), capacity_(capacity), max_batch_(max_batch ? max_batch : 1), worker_([this] { loop(); }) {}
+Batcher::Batcher(std::string model, Reranker& reranker, std::size_t capacity, std::size_t max_batch,
+                 Metrics& metrics)
+    : model_(std::move(model)),
+      reranker_(reranker),
+      capacity_(capacity),
+      max_batch_(max_batch ? max_batch : 1),
+      metrics_(metrics),
+      worker_([this] { loop(); }) {}
 
 Batcher::~Batcher() {
   {
@@ -16,17 +22,19 @@ Batcher::~Batcher() {
   worker_.join();
 }
 
-std::future<RerankResult> Batcher::submit(CandidateList list) {
-  Pending p{std::move(list), {}};
-  auto future = p.result.get_future();
+Ticket Batcher::submit(CandidateList list, std::shared_ptr<Reranker> strategy) {
+  Pending p{
+      std::move(list), std::move(strategy), {}, std::make_shared<std::atomic<Abandoned>>(Abandoned::No)};
+  Ticket ticket{p.result.get_future(), p.abandoned};
   {
     std::lock_guard lock(mutex_);
     if (queue_.size() >= capacity_)
-      throw RequestError(429, "the server is busy: " + std::to_string(queue_.size()) + " requests are waiting");
+      throw RequestError(429,
+                         "the server is busy: " + std::to_string(queue_.size()) + " requests are waiting");
     queue_.push_back(std::move(p));
   }
   wake_.notify_one();
-  return future;
+  return ticket;
 }
 
 std::size_t Batcher::queued() const {
@@ -34,28 +42,66 @@ std::size_t Batcher::queued() const {
   return queue_.size();
 }
 
+// Everything waiting, up to max_batch requests, without those nobody waits for; empty when stopping
+// with nothing left.
+std::vector<Batcher::Pending> Batcher::take_batch() {
+  std::vector<Pending> batch;
+  std::unique_lock lock(mutex_);
+  while (batch.empty()) {
+    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return batch;
+    while (!queue_.empty() && batch.size() < max_batch_) {
+      const Abandoned why = queue_.front().abandoned->load();
+      if (why == Abandoned::No)
+        batch.push_back(std::move(queue_.front()));
+      else
+        metrics_.request_abandoned(model_, why == Abandoned::TimedOut ? "timeout" : "disconnected");
+      queue_.pop_front();
+    }
+  }
+  return batch;
+}
+
+void Batcher::run_group(Reranker& reranker, std::vector<Pending*>& group) {
+  std::vector<CandidateList> lists;
+  lists.reserve(group.size());
+  std::size_t documents = 0;
+  for (auto* p : group) {
+    documents += p->list.candidates.size();
+    lists.push_back(p->list);  // kept: a failed call is retried request by request
+  }
+  try {
+    auto results = reranker.rerank(lists);
+    if (results.size() != group.size()) throw Error(reranker.name() + " returned a wrong number of results");
+    std::uint64_t tokens = 0;
+    for (const auto& r : results) tokens += r.cost.prompt_tokens;
+    metrics_.batch_done(model_, group.size(), documents, tokens);
+    for (std::size_t i = 0; i < group.size(); ++i) group[i]->result.set_value(std::move(results[i]));
+  } catch (...) {
+    if (group.size() == 1) {
+      group.front()->result.set_exception(std::current_exception());
+      return;
+    }
+    // One request's input (a query too long for the model) must not fail its batch-mates.
+    for (auto* p : group) {
+      std::vector<Pending*> alone{p};
+      run_group(reranker, alone);
+    }
+  }
+}
+
 void Batcher::loop() {
   for (;;) {
-    std::vector<Pending> batch;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, nothing left
-      while (!queue_.empty() && batch.size() < max_batch_) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      ++batches_;
-    }
-    std::vector<CandidateList> lists;
-    lists.reserve(batch.size());
-    for (auto& p : batch) lists.push_back(std::move(p.list));
-    try {
-      auto results = reranker_.rerank(lists);
-      if (results.size() != batch.size()) throw Error(reranker_.name() + " returned a wrong number of results");
-      for (std::size_t i = 0; i < batch.size(); ++i) batch[i].result.set_value(std::move(results[i]));
-    } catch (...) {
-      for (auto& p : batch) p.result.set_exception(std::current_exception());
+    std::vector<Pending> batch = take_batch();
+    if (batch.empty()) return;
+    // One call per strategy, in the order the strategies first appear.
+    std::vector<bool> done(batch.size(), false);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (done[i]) continue;
+      std::vector<Pending*> group;
+      for (std::size_t j = i; j < batch.size(); ++j)
+        if (!done[j] && batch[j].strategy == batch[i].strategy) group.push_back(&batch[j]), done[j] = true;
+      run_group(batch[i].strategy ? *batch[i].strategy : reranker_, group);
     }
   }
 }

@@ -65,6 +65,51 @@ std::optional<std::size_t> count_field(const json& body, const char* name) {
   return static_cast<std::size_t>(v->get<long long>());
 }
 
+// Our extension of every dialect: {"strategy": "setwise", "strategy_options": {"k": 10, ...}}.
+// Values become the strings the command line would give; a value naming a file ("@path") is refused,
+// since the server's files are not the client's to read.
+void read_strategy(const json& body, RerankRequest& r) {
+  r.strategy = text_field(body, "strategy", false);
+  const json* v = field(body, "strategy_options");
+  if (!v) return;
+  if (!v->is_object()) throw RequestError(422, "field 'strategy_options' must be an object");
+  if (r.strategy.empty()) throw RequestError(422, "field 'strategy_options' needs field 'strategy'");
+  for (const auto& [key, value] : v->items()) {
+    std::string text;
+    if (value.is_string())
+      text = value.get<std::string>();
+    else if (value.is_boolean())
+      text = value.get<bool>() ? "on" : "off";
+    else if (value.is_number())
+      text = value.dump();
+    else
+      throw RequestError(422, "strategy option '" + key + "' must be a string, a number or true/false");
+    if (!text.empty() && text[0] == '@')
+      throw RequestError(422,
+                         "strategy option '" + key + "': values naming files (@...) are not taken over HTTP");
+    r.strategy_options[key] = text;
+  }
+}
+
+// The caller's limits on long documents: TEI's truncate (one window, at the start or, with
+// truncation_direction "Left", at the end), Cohere's max_tokens_per_doc and max_chunks_per_doc.
+// Without them long documents are cut into windows and scored by their best one (MaxP).
+DocumentLimits read_limits(const json& body, Dialect dialect) {
+  DocumentLimits limits;
+  if (dialect == Dialect::Tei) {
+    if (flag_field(body, "truncate", false)) limits.max_chunks = 1;
+    const std::string direction = text_field(body, "truncation_direction", false);
+    if (direction == "Left" || direction == "left")
+      limits.from_end = true;
+    else if (!direction.empty() && direction != "Right" && direction != "right")
+      throw RequestError(422, "field 'truncation_direction' must be \"Left\" or \"Right\"");
+    return limits;
+  }
+  limits.max_tokens = count_field(body, "max_tokens_per_doc").value_or(0);
+  limits.max_chunks = count_field(body, "max_chunks_per_doc").value_or(0);
+  return limits;
+}
+
 // A Cohere v1 document object: the rank_fields as "field: value" lines, or its "text".
 std::string object_text(const json& doc, const std::vector<std::string>& rank_fields, std::size_t i) {
   if (rank_fields.empty()) {
@@ -117,11 +162,15 @@ void read_documents(const json& body, const char* name, bool objects_allowed, Re
   }
 }
 
-void check_limits(const RerankRequest& r, const Limits& limits, const char* documents) {
+void check_query(const RerankRequest& r, const Limits& limits) {
   if (r.query.empty()) throw RequestError(422, "the query is empty");
   if (r.query.size() > limits.max_query_chars)
     throw RequestError(422, "the query has " + std::to_string(r.query.size()) + " bytes; the limit is " +
                                 std::to_string(limits.max_query_chars));
+}
+
+void check_limits(const RerankRequest& r, const Limits& limits, const char* documents) {
+  check_query(r, limits);
   if (r.texts.empty()) throw RequestError(422, std::string("'") + documents + "' is empty");
   if (r.texts.size() > limits.max_documents)
     throw RequestError(422, std::to_string(r.texts.size()) + " documents; the limit is " +
@@ -140,11 +189,29 @@ RerankRequest parse_request(Dialect dialect, const std::string& body, const Limi
   r.dialect = dialect;
   r.query = text_field(j, "query", true);
   r.model = text_field(j, "model", false);
+  read_strategy(j, r);
+  r.limits = read_limits(j, dialect);
+  if (dialect == Dialect::Search) {
+    if (j.contains("documents") || j.contains("texts"))
+      throw RequestError(422, "/search retrieves its documents; send them to /v2/rerank instead");
+    r.top_n = count_field(j, "top_n").value_or(10);
+    r.candidates = count_field(j, "candidates");
+    if (r.candidates && *r.candidates > limits.max_documents)
+      throw RequestError(422, "field 'candidates' is " + std::to_string(*r.candidates) + "; the limit is " +
+                                  std::to_string(limits.max_documents));
+    r.return_documents = flag_field(j, "return_documents", true);
+    check_query(r, limits);
+    return r;
+  }
   if (dialect == Dialect::Tei) {
-    read_documents(j, "texts", false, r);
-    r.return_documents = flag_field(j, "return_text", false);
+    // TEI's field is "texts"; Elasticsearch's entity for Hugging Face Inference Endpoints sends the
+    // same request as {query, documents}. top_n is not TEI's, but Elasticsearch sends it.
+    const bool documents = !field(j, "texts") && field(j, "documents");
+    read_documents(j, documents ? "documents" : "texts", false, r);
+    r.return_documents = flag_field(j, "return_text", false) || flag_field(j, "return_documents", false);
+    r.top_n = count_field(j, "top_n");
     r.raw_scores = flag_field(j, "raw_scores", false);
-    check_limits(r, limits, "texts");
+    check_limits(r, limits, documents ? "documents" : "texts");
     return r;
   }
   read_documents(j, "documents", dialect == Dialect::CohereV1, r);

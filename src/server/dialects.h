@@ -10,15 +10,18 @@
 //                               -> {id, results:[{index, relevance_score}], meta}
 #pragma once
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "rerank/error.h"
+#include "rerank/types.h"
 
 namespace rerank::server {
 
-enum class Dialect { Tei, CohereV1, CohereV2 };
+// Search: our POST /search (server/search.h); its errors take Cohere's shape.
+enum class Dialect { Tei, CohereV1, CohereV2, Search };
 
 // Limits every request is checked against (413/422 beyond them).
 struct Limits {
@@ -46,6 +49,10 @@ struct RerankRequest {
   std::optional<std::size_t> top_n;
   bool return_documents = false;  // TEI's return_text
   bool raw_scores = false;        // TEI: the model's raw score instead of [0, 1]
+  std::string strategy;           // "": the model's served strategy
+  std::map<std::string, std::string> strategy_options;
+  DocumentLimits limits;                  // the request's truncation options
+  std::optional<std::size_t> candidates;  // Search: first-stage hits to rerank (default: the server's)
 };
 
 // Parses and checks a body. Throws RequestError: 400 for malformed JSON or invalid UTF-8, 422 for

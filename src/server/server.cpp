@@ -1,21 +1,25 @@
 // The HTTP side of `rerank serve`, on cpp-httplib (Debian's libcpp-httplib-dev; see
-// docs/ARCHITECTURE.md for the choice): routes, authentication, limits and error bodies; the work
-// goes through one Batcher per model.
+// docs/ARCHITECTURE.md for the choice): routes, authentication, limits, error bodies and metrics; the
+// work goes through one Batcher per model.
 #include "rerank/server.h"
 
 #include <httplib.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 
 #include "rerank/version.h"
-#include "server/batcher.h"
-#include "server/dialects.h"
+#include "server/connection.h"
+#include "server/metrics.h"
+#include "server/request_body.h"
+#include "server/search.h"
+#include "server/served_model.h"
 #include "server/thread_pool.h"
 
 namespace rerank {
@@ -38,16 +42,19 @@ namespace {
 
 using server::Dialect;
 using server::RequestError;
+using Clock = std::chrono::steady_clock;
 
-struct Model {
-  std::string name, path;
-  std::unique_ptr<Reranker> reranker;
-  std::unique_ptr<server::Batcher> batcher;
-};
+const std::set<std::string> kRoutes = {"/rerank", "/v1/rerank", "/v2/rerank", "/search",
+                                       "/health", "/info",      "/metrics"};
+
+// When the request being handled on this thread arrived (its body read): the handler runs on the
+// thread that read it, and the logger after the response on the same thread.
+thread_local Clock::time_point request_start{};
 
 Dialect dialect_of(const std::string& path) {
   if (path.rfind("/v1/", 0) == 0) return Dialect::CohereV1;
   if (path.rfind("/v2/", 0) == 0) return Dialect::CohereV2;
+  if (path == "/search") return Dialect::Search;
   return Dialect::Tei;
 }
 
@@ -60,171 +67,229 @@ bool same_key(const std::string& given, const std::string& key) {
   return diff == 0;
 }
 
-const char* const kTooLarge = "the request body is larger than the limit";
-
 void send_error(httplib::Response& res, Dialect dialect, int status, const std::string& message) {
   res.status = status;
-  if (status == 429) res.set_header("Retry-After", "1");
+  if (status == 429 || status == 503) res.set_header("Retry-After", "1");
   res.set_content(server::render_error(dialect, status, message), "application/json");
 }
 
-// For a refusal before httplib reads the body (the key check): left unread on a kept-alive
-// connection, the body would be taken for the next request (a 414 answered to the client's next
-// request). httplib ends a connection when a response body fails to write, so a provider writes the
-// body whole and then reports failure.
-void send_error_and_close(httplib::Response& res, Dialect dialect, int status, const std::string& message) {
-  auto body = std::make_shared<const std::string>(server::render_error(dialect, status, message));
-  res.status = status;
-  res.set_header("Connection", "close");
-  res.set_content_provider(body->size(), "application/json",
-                           [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-                             sink.write(body->data() + offset, length);
-                             return false;
-                           });
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
 }  // namespace
 
 struct RerankServer::Impl {
   ServeOptions options;
-  std::vector<Model> models;
+  server::Metrics metrics;
+  std::vector<std::unique_ptr<server::ServedModelState>> models;
+  std::unique_ptr<server::SearchService> search;
   httplib::Server http;
   std::atomic<std::uint64_t> next_id{0};
   std::uint64_t id_salt = std::random_device{}();
   int bound_port = -1;
 
+  server::Limits limits() const {
+    return {options.max_documents, options.max_document_chars, options.max_query_chars};
+  }
+
+  std::string new_id() {
+    char id[40];
+    std::snprintf(id, sizeof id, "%016llx-%08llx", static_cast<unsigned long long>(id_salt),
+                  static_cast<unsigned long long>(next_id++));
+    return id;
+  }
+
   bool authorized(const httplib::Request& req) const {
     if (options.api_keys.empty()) return true;
     const std::string header = req.get_header_value("Authorization");
-    const std::string prefix = "Bearer ";
-    if (header.rfind(prefix, 0) != 0) return false;
+    // The scheme is case-insensitive (RFC 9110 11.1): Elasticsearch's Cohere schema sends "bearer".
+    const std::string prefix = "bearer ";
+    if (header.size() < prefix.size() ||
+        !std::equal(prefix.begin(), prefix.end(), header.begin(),
+                    [](char p, char h) { return p == std::tolower(static_cast<unsigned char>(h)); }))
+      return false;
     const std::string key = header.substr(prefix.size());
     bool ok = false;
     for (const auto& k : options.api_keys) ok |= same_key(key, k);
     return ok;
   }
 
-  Model& model_for(const std::string& name) {
-    if (models.size() == 1) return models.front();
+  server::ServedModelState& model_for(const std::string& name) {
+    if (models.size() == 1) return *models.front();
     for (auto& m : models)
-      if (m.name == name) return m;
+      if (m->name() == name) return *m;
     std::string known;
-    for (const auto& m : models) known += (known.empty() ? "" : ", ") + m.name;
+    for (const auto& m : models) known += (known.empty() ? "" : ", ") + m->name();
     throw RequestError(404, "no model '" + name + "' (served: " + known + ")");
   }
 
-  std::string rerank(Dialect dialect, const std::string& body) {
-    const server::Limits limits{options.max_documents, options.max_document_chars, options.max_query_chars};
-    const server::RerankRequest request = server::parse_request(dialect, body, limits);
-    Model& model = model_for(request.model);
+  // Queues the list and waits for its result, giving up (and dropping the request if its batch has
+  // not started) when the client disconnects or the timeout passes.
+  RerankResult rerank_list(server::ServedModelState& model, CandidateList list,
+                           std::shared_ptr<Reranker> strategy, const httplib::Request& req) {
+    server::Ticket ticket = model.batcher().submit(std::move(list), std::move(strategy));
+    const auto deadline = request_start + std::chrono::duration_cast<Clock::duration>(
+                                              std::chrono::duration<double>(options.request_timeout_seconds));
+    std::unique_ptr<server::ClientConnection> connection;  // found only for requests that wait
+    while (ticket.result.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready) {
+      if (!connection)
+        connection =
+            std::make_unique<server::ClientConnection>(req.remote_addr, req.remote_port, req.local_port);
+      if (connection->gone()) {
+        ticket.abandoned->store(server::Abandoned::Disconnected);
+        throw RequestError(499, "the client disconnected");
+      }
+      if (Clock::now() >= deadline) {
+        ticket.abandoned->store(server::Abandoned::TimedOut);
+        throw RequestError(503, "no answer within the request timeout of " +
+                                    std::to_string(options.request_timeout_seconds) + " s; try again");
+      }
+    }
+    return ticket.result.get();
+  }
+
+  std::string rerank(Dialect dialect, const httplib::Request& req, const std::string& body) {
+    const server::RerankRequest request = server::parse_request(dialect, body, limits());
+    server::ServedModelState& model = model_for(request.model);
+    std::shared_ptr<Reranker> strategy = model.strategy_for(request);
+    const ScoreScale scale = (strategy ? *strategy : model.served()).score_scale();
     CandidateList list;
     list.query = {"q", request.query};
+    list.limits = request.limits;
     for (std::size_t i = 0; i < request.texts.size(); ++i)
       list.candidates.push_back({std::to_string(i), "", request.texts[i], 0.0});
-    const RerankResult result = model.batcher->submit(std::move(list)).get();
-    const ScoreScale scale = model.reranker->score_scale();
+    const RerankResult result = rerank_list(model, std::move(list), std::move(strategy), req);
     std::vector<server::ScoredIndex> scored;
     for (std::size_t rank = 0; rank < result.ranking.size(); ++rank) {
       const auto& d = result.ranking[rank];
-      scored.push_back({std::stoul(d.doc_id), relevance_of(scale, d.score, rank, result.ranking.size()), d.score});
+      scored.push_back(
+          {std::stoul(d.doc_id), relevance_of(scale, d.score, rank, result.ranking.size()), d.score});
     }
-    char id[40];
-    std::snprintf(id, sizeof id, "%016llx-%08llx", static_cast<unsigned long long>(id_salt),
-                  static_cast<unsigned long long>(next_id++));
-    return server::render_response(request, std::move(scored), id, model.name, result.cost.prompt_tokens);
+    return server::render_response(request, std::move(scored), new_id(), model.name(),
+                                   result.cost.prompt_tokens);
   }
 
-  // The body read here rather than by httplib, which caps a Content-Length body at max_body_bytes
-  // but would gather a chunked one without limit. False (with the error sent) when it cannot be read.
-  bool read_body(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read,
-                 std::string& body) const {
-    if (req.is_multipart_form_data()) {  // httplib reads those only into form fields
-      send_error_and_close(res, dialect_of(req.path), 400,
-                           "the request body must be JSON, not multipart/form-data");
-      return false;
-    }
-    bool too_large = false;
-    const bool whole = read([&](const char* data, std::size_t size) {
-      too_large = body.size() + size > options.max_body_bytes;
-      if (!too_large) body.append(data, size);
-      return !too_large;
-    });
-    if (whole) return true;
-    too_large |= res.status == 413;  // httplib's own check of Content-Length
-    // The rest of the body is unread: the connection cannot carry another request.
-    send_error_and_close(res, dialect_of(req.path), too_large ? 413 : 400,
-                         too_large ? kTooLarge : "the request body could not be read");
-    return false;
+  std::string search_route(const httplib::Request& req, const std::string& body) {
+    if (!search) throw RequestError(404, "this server has no index: start it with --index and --corpus");
+    const server::RerankRequest request = server::parse_request(Dialect::Search, body, limits());
+    server::ServedModelState& model = model_for(request.model);
+    std::shared_ptr<Reranker> strategy = model.strategy_for(request);
+    const ScoreScale scale = (strategy ? *strategy : model.served()).score_scale();
+    const auto start = Clock::now();
+    CandidateList list =
+        search->retrieve(request.query, request.candidates.value_or(search->default_candidates()));
+    list.limits = request.limits;
+    const double first_stage_seconds = seconds_since(start);
+    const auto rerank_start = Clock::now();
+    RerankResult result;
+    if (!list.candidates.empty()) result = rerank_list(model, list, std::move(strategy), req);
+    return server::render_search(request, *search, list, result, scale, new_id(), model.name(),
+                                 first_stage_seconds, seconds_since(rerank_start));
   }
 
-  void handle_rerank(const httplib::Request& req, httplib::Response& res,
-                     const httplib::ContentReader& read) {
+  // Reads the body (server/request_body.h) and answers with work(body) or the error it throws.
+  template <class Work>
+  void answer(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read,
+              Work work) {
     const Dialect dialect = dialect_of(req.path);
     std::string body;
-    if (!read_body(req, res, read, body)) return;
+    if (!server::read_body(req, res, read, dialect, options.max_body_bytes, body)) return;
     try {
-      res.set_content(rerank(dialect, body), "application/json");
+      res.set_content(work(body), "application/json");
     } catch (const RequestError& e) {
       send_error(res, dialect, e.status(), e.what());
+    } catch (const InvalidInput& e) {
+      send_error(res, dialect, 422, e.what());
     } catch (const std::exception& e) {
       send_error(res, dialect, 500, std::string("reranking failed: ") + e.what());
     }
   }
 
-  std::string info() const {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& m : models)
-      list.push_back({{"name", m.name}, {"path", m.path}, {"strategy", m.reranker->name()}});
-    return nlohmann::json{{"version", RERANK_VERSION_STRING},
-                          {"models", list},
-                          {"limits",
-                           {{"max_body_bytes", options.max_body_bytes},
-                            {"max_documents", options.max_documents},
-                            {"max_document_chars", options.max_document_chars},
-                            {"max_query_chars", options.max_query_chars},
-                            {"queue_capacity", options.queue_capacity}}}}
-        .dump();
-  }
-
-  void routes() {
-    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (req.path == "/health" || authorized(req)) return httplib::Server::HandlerResponse::Unhandled;
-      send_error_and_close(res, dialect_of(req.path), 401,
-                           "missing or wrong API key (Authorization: Bearer KEY)");
-      return httplib::Server::HandlerResponse::Handled;
-    });
-    for (const char* path : {"/rerank", "/v1/rerank", "/v2/rerank"})
-      http.Post(path, [this](const httplib::Request& req, httplib::Response& res,
-                             const httplib::ContentReader& read) { handle_rerank(req, res, read); });
-    http.Get("/health", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content("{\"status\":\"ok\"}", "application/json");
-    });
-    http.Get("/info", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(info(), "application/json");
-    });
-    // Statuses httplib sets itself (404 unknown route, 413 body too large, 400 bad request line) get
-    // the dialect's error body too.
-    http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty() || res.has_header("Content-Type")) return;  // ours already
-      const std::string message = res.status == 404   ? "no route " + req.method + " " + req.path
-                                  : res.status == 413 ? kTooLarge
-                                  : res.status == 414 ? "the request line is too long"
-                                  : res.status >= 500 ? "the server failed to handle the request"
-                                                      : "malformed HTTP request";
-      send_error(res, dialect_of(req.path), res.status, message);
-    });
-  }
+  std::string info() const;
+  void routes();
 };
 
-RerankServer::RerankServer(ServeOptions options, std::vector<ServedModel> models) : impl_(std::make_unique<Impl>()) {
+std::string RerankServer::Impl::info() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& m : models)
+    list.push_back({{"name", m->name()},
+                    {"path", m->path()},
+                    {"strategy", m->served().name()},
+                    {"strategies_per_request", m->choosable_strategies()}});
+  nlohmann::json out{{"version", RERANK_VERSION_STRING},
+                     {"models", list},
+                     {"limits",
+                      {{"max_body_bytes", options.max_body_bytes},
+                       {"max_documents", options.max_documents},
+                       {"max_document_chars", options.max_document_chars},
+                       {"max_query_chars", options.max_query_chars},
+                       {"queue_capacity", options.queue_capacity},
+                       {"max_batch_requests", options.max_batch_queries},
+                       {"request_timeout_seconds", options.request_timeout_seconds}}}};
+  if (search)
+    out["search"] = {{"first_stage", search->first_stage()},
+                     {"documents", search->documents()},
+                     {"candidates", search->default_candidates()}};
+  return out.dump();
+}
+
+void RerankServer::Impl::routes() {
+  http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    request_start = Clock::now();
+    if (req.path == "/health" || authorized(req)) return httplib::Server::HandlerResponse::Unhandled;
+    server::send_error_and_close(res, dialect_of(req.path), 401,
+                                 "missing or wrong API key (Authorization: Bearer KEY)");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    // Statuses httplib answers itself (400, 413) come without a start time: counted, not timed.
+    const double seconds = request_start == Clock::time_point{} ? -1 : seconds_since(request_start);
+    request_start = Clock::time_point{};
+    metrics.request_done(kRoutes.count(req.path) ? req.path : "other", res.status, seconds);
+  });
+  using httplib::ContentReader, httplib::Request, httplib::Response;
+  for (const char* path : {"/rerank", "/v1/rerank", "/v2/rerank"})
+    http.Post(path, [this](const Request& req, Response& res, const ContentReader& read) {
+      answer(req, res, read,
+             [&](const std::string& body) { return rerank(dialect_of(req.path), req, body); });
+    });
+  http.Post("/search", [this](const Request& req, Response& res, const ContentReader& read) {
+    answer(req, res, read, [&](const std::string& body) { return search_route(req, body); });
+  });
+  http.Get("/health", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("{\"status\":\"ok\"}", "application/json");
+  });
+  http.Get("/info", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(info(), "application/json");
+  });
+  http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    std::map<std::string, std::size_t> depth;
+    for (const auto& m : models) depth[m->name()] = m->batcher().queued();
+    res.set_content(metrics.render(depth), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  // Statuses httplib sets itself (404 unknown route, 413 body too large, 400 bad request line) get
+  // the dialect's error body too.
+  http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty() || res.has_header("Content-Type")) return;  // ours already
+    const std::string message = res.status == 404   ? "no route " + req.method + " " + req.path
+                                : res.status == 413 ? server::kBodyTooLarge
+                                : res.status == 414 ? "the request line is too long"
+                                : res.status >= 500 ? "the server failed to handle the request"
+                                                    : "malformed HTTP request";
+    send_error(res, dialect_of(req.path), res.status, message);
+  });
+}
+
+RerankServer::RerankServer(ServeOptions options, std::vector<ServedModel> models)
+    : impl_(std::make_unique<Impl>()) {
   if (models.empty()) throw Error("rerank serve needs a model");
+  if (!(options.request_timeout_seconds > 0)) throw Error("the request timeout must be positive");
   impl_->options = std::move(options);
-  for (auto& m : models) {
-    Model model{m.name, m.path, std::move(m.reranker), nullptr};
-    model.batcher = std::make_unique<server::Batcher>(*model.reranker, impl_->options.queue_capacity,
-                                                      impl_->options.max_batch_queries);
-    impl_->models.push_back(std::move(model));
-  }
+  if (impl_->options.search) impl_->search = std::make_unique<server::SearchService>(*impl_->options.search);
+  for (auto& m : models)
+    impl_->models.push_back(
+        std::make_unique<server::ServedModelState>(std::move(m), impl_->options, impl_->metrics));
   impl_->http.set_payload_max_length(impl_->options.max_body_bytes);
   const auto& o = impl_->options;
   const auto keep = static_cast<std::size_t>(std::max(1, o.http_threads));

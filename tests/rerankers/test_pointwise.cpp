@@ -142,13 +142,19 @@ TEST(PairFormat, DecoderUsesQwen3RerankersPublishedPrompt) {
   EXPECT_EQ(joined, f.whole("what is it?", "Place names"));
 }
 
+// A 60-token document and a short query framed for the tiny BERT.
+struct LongPair {
+  std::shared_ptr<const rerank::Model> model = shared_model(Tiny::Bert);
+  pw::PairFormat f = pw::PairFormat::for_model(*model, "", "");
+  std::string query = "capital of france";
+  pw::PairFormat::QueryParts parts = f.parts(query);
+  std::string doc = long_text(60);
+  TokenIds doc_tokens = f.document_tokens(doc);
+};
+
 TEST(Chunking, WindowsOverlapNeverCutTheQueryAndCoverTheDocument) {
-  const auto model = shared_model(Tiny::Bert);
-  const auto f = pw::PairFormat::for_model(*model, "", "");
-  const std::string query = "capital of france";
-  const auto parts = f.parts(query);
-  const std::string doc = long_text(60);
-  const auto doc_tokens = f.document_tokens(doc);
+  const LongPair p;
+  const auto& [model, f, query, parts, doc, doc_tokens] = p;
   ASSERT_EQ(doc_tokens.size(), 60u);
   const std::size_t max_length = 32, overlap = 8;
   const std::size_t window = max_length - parts.before_doc.size() - parts.after_doc.size();
@@ -182,6 +188,36 @@ TEST(Chunking, WindowsOverlapNeverCutTheQueryAndCoverTheDocument) {
   EXPECT_DOUBLE_EQ(pw::aggregate({0.5, 2.0, -1.0}, pw::Chunking::MaxP), 2.0);
   EXPECT_DOUBLE_EQ(pw::aggregate({0.5, 2.0, -1.0}, pw::Chunking::FirstP), 0.5);
   EXPECT_DOUBLE_EQ(pw::aggregate({0.5, 2.0, -1.0}, pw::Chunking::SumP), 1.5);
+}
+
+TEST(Chunking, ACallersLimitsCutTokensAndWindowsFromTheStartOrTheEnd) {
+  const LongPair p;
+  const auto& [model, f, query, parts, doc, doc_tokens] = p;
+  const std::size_t max_length = 32, overlap = 8;
+  const std::size_t window = max_length - parts.before_doc.size() - parts.after_doc.size();
+  const auto framed = [&](std::size_t begin, std::size_t end) {
+    TokenIds seq = parts.before_doc;
+    seq.insert(seq.end(), doc_tokens.begin() + static_cast<std::ptrdiff_t>(begin),
+               doc_tokens.begin() + static_cast<std::ptrdiff_t>(end));
+    seq.insert(seq.end(), parts.after_doc.begin(), parts.after_doc.end());
+    return seq;
+  };
+  const auto cut = [&](rerank::DocumentLimits limits, pw::Chunking chunking = pw::Chunking::MaxP) {
+    return pw::pair_sequences(f, parts, query, doc, max_length, overlap, chunking, limits);
+  };
+  // max_tokens: the first (or last) tokens only, framed as a window even when they fit.
+  EXPECT_EQ(cut({5, 0, false}), std::vector<TokenIds>{framed(0, 5)});
+  EXPECT_EQ(cut({5, 0, true}), std::vector<TokenIds>{framed(55, 60)});
+  // max_chunks: the first windows, or the windows nearest the end, in document order.
+  const std::size_t step = window - overlap;
+  EXPECT_EQ(cut({0, 2, false}), (std::vector<TokenIds>{framed(0, window), framed(step, step + window)}));
+  EXPECT_EQ(cut({0, 2, true}),
+            (std::vector<TokenIds>{framed(60 - window - step, 60 - step), framed(60 - window, 60)}));
+  // TEI's truncate with direction Left: one window, the document's end.
+  EXPECT_EQ(cut({0, 1, true}), std::vector<TokenIds>{framed(60 - window, 60)});
+  EXPECT_EQ(cut({0, 0, true}, pw::Chunking::FirstP), std::vector<TokenIds>{framed(60 - window, 60)});
+  // A limit the document is within changes nothing.
+  EXPECT_EQ(cut({100, 100, false}), cut({}));
 }
 
 TEST(PointwiseCrossEncoder, ScoresAreTheHeadOutputAndChunksAggregate) {

@@ -1,59 +1,36 @@
-// What the server tests share: the tiny BERT cross-encoder, a server running on a free loopback port
-// for the life of an object, and the library's own scores to compare the server's against.
+// The tiny BERT cross-encoder served by the fixture's Server (server_fixture.h) under one or more
+// names, with an httplib client, and the library's own scores to compare the server's against.
 #pragma once
 #include <httplib.h>
 
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "rerank/server.h"
-#include "tiny_models.h"
+#include "server_fixture.h"
 
 namespace rerank::test {
 
-inline std::unique_ptr<Reranker> tiny_reranker() {
-  RerankerOptions o;
-  o.model_path = tiny_model(Tiny::Bert);
-  o.threads = 1;
-  return make_reranker("pointwise", o);
-}
+inline std::unique_ptr<Reranker> tiny_reranker() { return tiny("pointwise", Tiny::Bert); }
 
 inline std::vector<ServedModel> tiny_models_named(const std::vector<std::string>& names) {
   std::vector<ServedModel> models;
-  for (const auto& n : names) models.push_back({n, tiny_model(Tiny::Bert), tiny_reranker()});
+  for (const auto& n : names) models.push_back({n, tiny_model(Tiny::Bert), tiny_reranker(), nullptr});
   return models;
 }
 
-class LiveServer {
+class LiveServer : public Server {
  public:
   explicit LiveServer(ServeOptions options, std::vector<std::string> names = {"default"})
-      : LiveServer(std::move(options), tiny_models_named(names)) {}
-  LiveServer(ServeOptions options, std::vector<ServedModel> models) {
-    options.port = 0;
-    server_ = std::make_unique<RerankServer>(options, std::move(models));
-    port_ = server_->bind();
-    thread_ = std::thread([this] { server_->run(); });
-  }
-  ~LiveServer() {
-    server_->stop();
-    thread_.join();
-  }
-  LiveServer(const LiveServer&) = delete;
-  LiveServer& operator=(const LiveServer&) = delete;
+      : Server(std::move(options), tiny_models_named(names)) {}
+  LiveServer(ServeOptions options, std::vector<ServedModel> models)
+      : Server(std::move(options), std::move(models)) {}
 
   httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port_);
+    httplib::Client c("127.0.0.1", port());
     c.set_read_timeout(60, 0);
     return c;
   }
-  int port() const { return port_; }
-
- private:
-  std::unique_ptr<RerankServer> server_;
-  int port_ = 0;
-  std::thread thread_;
 };
 
 // The library's raw scores for the query and texts, by document index.

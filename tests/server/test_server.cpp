@@ -45,9 +45,9 @@ TEST(Server, TeiScoresAreTheLibrarysThroughASigmoid) {
     }
     EXPECT_FALSE(out[i].contains("text"));
   }
-  const json raw = post(server.client(), "/rerank",
-                        {{"query", "why is mars red"}, {"texts", kTexts}, {"raw_scores", true}, {"return_text", true}},
-                        200);
+  const json raw = post(
+      server.client(), "/rerank",
+      {{"query", "why is mars red"}, {"texts", kTexts}, {"raw_scores", true}, {"return_text", true}}, 200);
   for (const auto& r : raw) {
     EXPECT_EQ(r["score"].get<double>(), expected[r["index"].get<std::size_t>()]);
     EXPECT_EQ(r["text"], kTexts[r["index"].get<std::size_t>()]);
@@ -58,7 +58,10 @@ TEST(Server, CohereV1AndV2Shapes) {
   LiveServer server({});
   const auto expected = library_scores("red planet");
   const json v1 = post(server.client(), "/v1/rerank",
-                       {{"model", "any"}, {"query", "red planet"}, {"documents", kTexts}, {"top_n", 2},
+                       {{"model", "any"},
+                        {"query", "red planet"},
+                        {"documents", kTexts},
+                        {"top_n", 2},
                         {"return_documents", true}},
                        200);
   ASSERT_EQ(v1["results"].size(), 2u);
@@ -68,8 +71,8 @@ TEST(Server, CohereV1AndV2Shapes) {
     EXPECT_EQ(r["relevance_score"].get<double>(), 1.0 / (1.0 + std::exp(-expected[i])));
     EXPECT_EQ(r["document"]["text"], kTexts[i]);
   }
-  const json v2 = post(server.client(), "/v2/rerank", {{"model", "x"}, {"query", "red planet"}, {"documents", kTexts}},
-                       200);
+  const json v2 = post(server.client(), "/v2/rerank",
+                       {{"model", "x"}, {"query", "red planet"}, {"documents", kTexts}}, 200);
   ASSERT_EQ(v2["results"].size(), kTexts.size());
   EXPECT_EQ(v2["results"][0]["index"], v1["results"][0]["index"]);
   EXPECT_FALSE(v2["results"][0].contains("document"));
@@ -93,6 +96,10 @@ TEST(Server, KeysLimitsAndBadRequestsGetTheirStatusAndBody) {
   const httplib::Headers key = {{"Authorization", "Bearer secret-2"}};
   res = c.Post("/v1/rerank", key, body, "application/json");
   EXPECT_EQ(res->status, 200) << res->body;
+  // The scheme is case-insensitive (Elasticsearch's Cohere schema sends "bearer"); others are refused.
+  const std::pair<const char*, int> schemes[] = {{"bearer secret-2", 200}, {"Basic secret-2", 401}};
+  for (const auto& [header, status] : schemes)
+    EXPECT_EQ(c.Post("/v1/rerank", {{"Authorization", header}}, body, "application/json")->status, status);
   EXPECT_EQ(c.Get("/health")->status, 200);  // no key needed
   res = c.Post("/rerank", key, std::string(5000, ' '), "application/json");
   EXPECT_EQ(res->status, 413);
@@ -124,7 +131,8 @@ TEST(Server, ConcurrentClientsGetTheScoresTheyWouldGetAlone) {
   std::vector<std::thread> clients;
   for (std::size_t t = 0; t < answers.size(); ++t)
     clients.emplace_back([&, t] {
-      answers[t] = post(server.client(), "/rerank", {{"query", t % 2 ? "iron oxide" : "yellow"}, {"texts", kTexts}}, 200);
+      answers[t] = post(server.client(), "/rerank",
+                        {{"query", t % 2 ? "iron oxide" : "yellow"}, {"texts", kTexts}}, 200);
     });
   for (auto& c : clients) c.join();
   for (std::size_t t = 1; t < answers.size(); t += 2) EXPECT_EQ(answers[t], alone);
@@ -133,7 +141,8 @@ TEST(Server, ConcurrentClientsGetTheScoresTheyWouldGetAlone) {
 TEST(Server, SeveralModelsAreChosenByName) {
   LiveServer server({}, std::vector<std::string>{"small", "other"});
   post(server.client(), "/v2/rerank", {{"model", "other"}, {"query", "q"}, {"documents", {"a"}}}, 200);
-  const json missing = post(server.client(), "/v2/rerank", {{"model", "big"}, {"query", "q"}, {"documents", {"a"}}}, 404);
+  const json missing =
+      post(server.client(), "/v2/rerank", {{"model", "big"}, {"query", "q"}, {"documents", {"a"}}}, 404);
   EXPECT_EQ(missing["message"], "no model 'big' (served: small, other)");
   const json info = json::parse(server.client().Get("/info")->body);
   EXPECT_EQ(info["models"].size(), 2u);

@@ -175,7 +175,7 @@ TEST(ServerBadInput, KeysAre401AndRoutesOrModels404) {
     const std::string body = body_for(path, "\"q\"", "[\"a\"]");
     expect_error(server, path, body, 401, message);
     for (const char* header : {"Bearer secret-3", "Bearer secret-", "Bearer secret-10", "Bearer  secret-1",
-                               "Bearer ", "secret-1", "Basic c2VjcmV0LTE6", "bearer secret-1"})
+                               "Bearer ", "secret-1", "Basic c2VjcmV0LTE6", "Bearer:secret-1"})
       expect_error(server, path, body, 401, message, {{"Authorization", header}});
   }
   const httplib::Headers key = {{"Authorization", "Bearer secret-2"}};

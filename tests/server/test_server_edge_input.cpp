@@ -177,7 +177,7 @@ TEST(ServerEdgeInput, FullQueueIs429WithRetryAfterThenRecovers) {
   options.queue_capacity = 1;
   options.max_batch_queries = 1;
   std::vector<ServedModel> models;
-  models.push_back({"gated", "", std::make_unique<GatedReranker>(gate)});
+  models.push_back({"gated", "", std::make_unique<GatedReranker>(gate), nullptr});
   LiveServer server(options, std::move(models));
   const json body = {{"query", "why is mars red"}, {"documents", normal_texts()}};
   struct Reply {
