@@ -63,4 +63,17 @@ printf '%-28s %s\n' "BM25 > SmolLM2-135M pointwise" "$(ndcg "$OUT/smollm2.run")"
 section "Paired significance against BM25 (nDCG@10)"
 $R compare "$OUT/bm25.run" "$OUT/minilm.run" $DATA/qrels/test.tsv -m ndcg_cut.10
 $R compare "$OUT/bm25.run" "$OUT/smollm2.run" $DATA/qrels/test.tsv -m ndcg_cut.10
+
+section "Serve it: rerank serve with POST /search over the same index (BM25 top 20, SmolLM2 pointwise)"
+. scripts/lib/serve.sh
+start_replica $R "$(model_path smollm2-135m)" "$OUT/serve.log" --index "$OUT/index" \
+  --corpus $DATA/corpus.jsonl --search-candidates 20
+trap 'kill -TERM $REPLICA_PID 2>/dev/null || true' EXIT
+echo "POST http://127.0.0.1:$REPLICA_PORT/search {\"query\": \"why is mars red\", \"top_n\": 3}"
+curl -fsS "http://127.0.0.1:$REPLICA_PORT/search" \
+  -d '{"query": "why is mars red", "top_n": 3, "return_documents": false}'
+echo
+curl -fsS "http://127.0.0.1:$REPLICA_PORT/metrics" | grep -E '^rerank_(documents_scored_total|tokens_total)'
+kill -TERM "$REPLICA_PID" && wait "$REPLICA_PID" && echo "rerank serve: SIGTERM, drained, exited 0"
+trap - EXIT
 printf '\nRuns and index are in %s/\n' "$OUT"

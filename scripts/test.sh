@@ -5,6 +5,7 @@
 # Exits non-zero on any failure.
 #   RERANK_SKIP_SANITIZE=1  skip the sanitizer pass
 #   RERANK_SKIP_PARITY=1    skip the parity checks (they need the ~4 GB tooling virtualenv)
+#   RERANK_SKIP_SCALE_OUT=1 skip the nginx scale-out test (tests/server/scale_out.sh, ~30 s)
 #   RERANK_SKIP_CLIENTS=1   skip the client-compatibility tests (Cohere SDKs, engine bodies)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,11 @@ scripts/check_layering.sh
 echo "== Release build and tests"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=Release
 ctest --test-dir build --output-on-failure -j"$JOBS"
+
+if [ "${RERANK_SKIP_SCALE_OUT:-0}" != 1 ]; then
+  echo "== Scale-out: nginx in front of two rerank serve replicas, one killed (tests/server/scale_out.sh)"
+  tests/server/scale_out.sh build
+fi
 
 if [ "${RERANK_SKIP_CLIENTS:-0}" != 1 ]; then
   echo "== Clients of rerank serve (scripts/client_tests.sh)"

@@ -4,6 +4,7 @@
 #include "rerank/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -88,6 +89,7 @@ struct RerankServer::Impl {
   std::atomic<std::uint64_t> next_id{0};
   std::uint64_t id_salt = std::random_device{}();
   int bound_port = -1;
+  int listen_socket = -1;  // see the constructor
 
   server::Limits limits() const {
     return {options.max_documents, options.max_document_chars, options.max_query_chars};
@@ -291,6 +293,16 @@ RerankServer::RerankServer(ServeOptions options, std::vector<ServedModel> models
     impl_->models.push_back(
         std::make_unique<server::ServedModelState>(std::move(m), impl_->options, impl_->metrics));
   impl_->http.set_payload_max_length(impl_->options.max_body_bytes);
+  // httplib writes a response's headers and body separately: without TCP_NODELAY the body waits for
+  // the client's delayed ACK (40 ms) on every request of a kept-alive connection but its first.
+  impl_->http.set_tcp_nodelay(true);
+  // httplib listens with a backlog of 5, compiled into Debian's library: bursts of reconnecting
+  // clients overflow it, and the kernel's dropped handshakes delay requests by seconds or fail them
+  // (bench/serve_load.sh). bind() widens it on the listening socket kept here.
+  impl_->http.set_socket_options([impl = impl_.get()](socket_t sock) {
+    httplib::default_socket_options(sock);
+    impl->listen_socket = sock;
+  });
   const auto& o = impl_->options;
   const auto keep = static_cast<std::size_t>(std::max(1, o.http_threads));
   const auto most = static_cast<std::size_t>(std::max(o.http_threads, o.max_http_threads));
@@ -311,6 +323,7 @@ int RerankServer::bind() {
     port = -1;
   }
   if (port < 0) throw Error("cannot listen on " + o.host + ":" + std::to_string(o.port));
+  if (impl_->listen_socket >= 0) ::listen(impl_->listen_socket, SOMAXCONN);  // a second listen() resizes
   impl_->bound_port = port;
   return port;
 }
