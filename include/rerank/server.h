@@ -33,7 +33,12 @@ struct ServeOptions {
   std::size_t max_query_chars = 10000;
   std::size_t queue_capacity = 256;    // requests waiting for the model; beyond: 429
   std::size_t max_batch_queries = 64;  // requests in one reranker call
-  int http_threads = 16;
+  // Connection threads: httplib gives each connection a thread until it closes, so the pool grows
+  // to max_http_threads while connections wait, and clients that go silent are dropped.
+  int http_threads = 16;         // kept running
+  int max_http_threads = 1024;   // at most, while connections wait (slow clients hold one each)
+  int read_timeout_seconds = 5;  // a client silent this long mid-request is dropped
+  int keep_alive_seconds = 5;    // an idle connection is closed after this long
   // A request still unanswered after this long gets 503 (and is dropped if its batch has not
   // started); a client that disconnects is dropped the same way.
   double request_timeout_seconds = 60;

@@ -161,7 +161,8 @@ std::function<int()> setup_serve(CLI::App& app) {
   app.add_option("--request-timeout", a->options.request_timeout_seconds,
                  "Seconds before an unanswered request gets 503 (default 60)")
       ->check(CLI::PositiveNumber);
-  app.add_option("--http-threads", a->options.http_threads, "Connections served at once (default 16)")
+  app.add_option("--http-threads", a->options.http_threads,
+                 "Connection threads kept (default 16; more start, up to 1024, while connections wait)")
       ->check(CLI::Range(1, 4096));
   app.add_option("--index", a->index, "Index for POST /search (with --corpus)");
   app.add_option("--corpus", a->corpus, "The corpus the index was built from (texts for /search)");

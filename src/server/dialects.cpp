@@ -11,13 +11,26 @@ using nlohmann::json;
 // Messages may quote the client's bytes (a parse error's "last read"), which need not be UTF-8.
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+// Deeper JSON is refused: serializing it again (a Cohere v1 document kept as sent) recurses once a
+// level, and 100,000 levels overflowed a server thread's stack.
+constexpr int kMaxDepth = 64;
+
 json parse_body(const std::string& body) {
+  const auto check_depth = [](int depth, json::parse_event_t, json&) {
+    if (depth > kMaxDepth)
+      throw RequestError(400,
+                         "the request body is nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    return true;
+  };
   try {
-    json j = json::parse(body);
+    json j = json::parse(body, check_depth);
     if (!j.is_object()) throw RequestError(400, "the request body must be a JSON object");
     return j;
   } catch (const json::parse_error& e) {
     // nlohmann's lexer also rejects ill-formed UTF-8 inside strings.
+    throw RequestError(400, std::string("malformed JSON: ") + e.what());
+  } catch (const json::out_of_range& e) {
+    // A number beyond a double (1e400) anywhere in the body.
     throw RequestError(400, std::string("malformed JSON: ") + e.what());
   }
 }

@@ -18,8 +18,10 @@
 #include "rerank/version.h"
 #include "server/connection.h"
 #include "server/metrics.h"
+#include "server/request_body.h"
 #include "server/search.h"
 #include "server/served_model.h"
+#include "server/thread_pool.h"
 
 namespace rerank {
 
@@ -149,8 +151,8 @@ struct RerankServer::Impl {
     return ticket.result.get();
   }
 
-  std::string rerank(Dialect dialect, const httplib::Request& req) {
-    const server::RerankRequest request = server::parse_request(dialect, req.body, limits());
+  std::string rerank(Dialect dialect, const httplib::Request& req, const std::string& body) {
+    const server::RerankRequest request = server::parse_request(dialect, body, limits());
     server::ServedModelState& model = model_for(request.model);
     std::shared_ptr<Reranker> strategy = model.strategy_for(request);
     const ScoreScale scale = (strategy ? *strategy : model.served()).score_scale();
@@ -170,9 +172,9 @@ struct RerankServer::Impl {
                                    result.cost.prompt_tokens);
   }
 
-  std::string search_route(const httplib::Request& req) {
+  std::string search_route(const httplib::Request& req, const std::string& body) {
     if (!search) throw RequestError(404, "this server has no index: start it with --index and --corpus");
-    const server::RerankRequest request = server::parse_request(Dialect::Search, req.body, limits());
+    const server::RerankRequest request = server::parse_request(Dialect::Search, body, limits());
     server::ServedModelState& model = model_for(request.model);
     std::shared_ptr<Reranker> strategy = model.strategy_for(request);
     const ScoreScale scale = (strategy ? *strategy : model.served()).score_scale();
@@ -188,11 +190,15 @@ struct RerankServer::Impl {
                                  first_stage_seconds, seconds_since(rerank_start));
   }
 
+  // Reads the body (server/request_body.h) and answers with work(body) or the error it throws.
   template <class Work>
-  void answer(const httplib::Request& req, httplib::Response& res, Work work) {
+  void answer(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read,
+              Work work) {
     const Dialect dialect = dialect_of(req.path);
+    std::string body;
+    if (!server::read_body(req, res, read, dialect, options.max_body_bytes, body)) return;
     try {
-      res.set_content(work(), "application/json");
+      res.set_content(work(body), "application/json");
     } catch (const RequestError& e) {
       send_error(res, dialect, e.status(), e.what());
     } catch (const InvalidInput& e) {
@@ -234,7 +240,8 @@ void RerankServer::Impl::routes() {
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     request_start = Clock::now();
     if (req.path == "/health" || authorized(req)) return httplib::Server::HandlerResponse::Unhandled;
-    send_error(res, dialect_of(req.path), 401, "missing or wrong API key (Authorization: Bearer KEY)");
+    server::send_error_and_close(res, dialect_of(req.path), 401,
+                                 "missing or wrong API key (Authorization: Bearer KEY)");
     return httplib::Server::HandlerResponse::Handled;
   });
   http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
@@ -243,12 +250,14 @@ void RerankServer::Impl::routes() {
     request_start = Clock::time_point{};
     metrics.request_done(kRoutes.count(req.path) ? req.path : "other", res.status, seconds);
   });
+  using httplib::ContentReader, httplib::Request, httplib::Response;
   for (const char* path : {"/rerank", "/v1/rerank", "/v2/rerank"})
-    http.Post(path, [this](const httplib::Request& req, httplib::Response& res) {
-      answer(req, res, [&] { return rerank(dialect_of(req.path), req); });
+    http.Post(path, [this](const Request& req, Response& res, const ContentReader& read) {
+      answer(req, res, read,
+             [&](const std::string& body) { return rerank(dialect_of(req.path), req, body); });
     });
-  http.Post("/search", [this](const httplib::Request& req, httplib::Response& res) {
-    answer(req, res, [&] { return search_route(req); });
+  http.Post("/search", [this](const Request& req, Response& res, const ContentReader& read) {
+    answer(req, res, read, [&](const std::string& body) { return search_route(req, body); });
   });
   http.Get("/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("{\"status\":\"ok\"}", "application/json");
@@ -264,10 +273,12 @@ void RerankServer::Impl::routes() {
   // Statuses httplib sets itself (404 unknown route, 413 body too large, 400 bad request line) get
   // the dialect's error body too.
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
+    if (!res.body.empty() || res.has_header("Content-Type")) return;  // ours already
     const std::string message = res.status == 404   ? "no route " + req.method + " " + req.path
-                                : res.status == 413 ? "the request body is larger than the limit"
-                                                    : "bad request";
+                                : res.status == 413 ? server::kBodyTooLarge
+                                : res.status == 414 ? "the request line is too long"
+                                : res.status >= 500 ? "the server failed to handle the request"
+                                                    : "malformed HTTP request";
     send_error(res, dialect_of(req.path), res.status, message);
   });
 }
@@ -292,10 +303,12 @@ RerankServer::RerankServer(ServeOptions options, std::vector<ServedModel> models
     httplib::default_socket_options(sock);
     impl->listen_socket = sock;
   });
-  const int threads = std::max(1, impl_->options.http_threads);
-  impl_->http.new_task_queue = [threads] {
-    return new httplib::ThreadPool(static_cast<std::size_t>(threads));
-  };
+  const auto& o = impl_->options;
+  const auto keep = static_cast<std::size_t>(std::max(1, o.http_threads));
+  const auto most = static_cast<std::size_t>(std::max(o.http_threads, o.max_http_threads));
+  impl_->http.new_task_queue = [keep, most] { return new server::GrowingThreadPool(keep, most); };
+  impl_->http.set_read_timeout(std::max(1, o.read_timeout_seconds), 0);
+  impl_->http.set_keep_alive_timeout(std::max(1, o.keep_alive_seconds));
   impl_->routes();
 }
 

@@ -8,62 +8,20 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "rerank/server.h"
-#include "tiny_models.h"
+#include "live_server.h"
 
 namespace rerank {
 namespace {
 
 using nlohmann::json;
 
-std::unique_ptr<Reranker> tiny_reranker() {
-  RerankerOptions o;
-  o.model_path = test::tiny_model(test::Tiny::Bert);
-  o.threads = 1;
-  return make_reranker("pointwise", o);
-}
-
-// A server running on a free loopback port for the life of the object.
-class LiveServer {
- public:
-  explicit LiveServer(ServeOptions options, std::vector<std::string> names = {"default"}) {
-    options.port = 0;
-    std::vector<ServedModel> models;
-    for (const auto& n : names)
-      models.push_back({n, test::tiny_model(test::Tiny::Bert), tiny_reranker(), nullptr});
-    server_ = std::make_unique<RerankServer>(options, std::move(models));
-    port_ = server_->bind();
-    thread_ = std::thread([this] { server_->run(); });
-  }
-  ~LiveServer() {
-    server_->stop();
-    thread_.join();
-  }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(60, 0);
-    return c;
-  }
-
- private:
-  std::unique_ptr<RerankServer> server_;
-  int port_ = 0;
-  std::thread thread_;
-};
+using test::LiveServer;
 
 const std::vector<std::string> kTexts = {"mars is red because of iron oxide", "bananas are yellow",
                                          "the red planet", "rust is iron oxide"};
 
 // The library's own scores for the same inputs, by document index.
-std::vector<double> library_scores(const std::string& query) {
-  CandidateList list{{"q", query}, {}};
-  for (std::size_t i = 0; i < kTexts.size(); ++i)
-    list.candidates.push_back({std::to_string(i), "", kTexts[i], 0});
-  const auto result = tiny_reranker()->rerank({list})[0];
-  std::vector<double> scores(kTexts.size());
-  for (const auto& d : result.ranking) scores[std::stoul(d.doc_id)] = d.score;
-  return scores;
-}
+std::vector<double> library_scores(const std::string& query) { return test::library_scores(query, kTexts); }
 
 json post(httplib::Client c, const std::string& path, const json& body, int expected_status) {
   const auto res = c.Post(path, body.dump(), "application/json");
@@ -181,7 +139,7 @@ TEST(Server, ConcurrentClientsGetTheScoresTheyWouldGetAlone) {
 }
 
 TEST(Server, SeveralModelsAreChosenByName) {
-  LiveServer server({}, {"small", "other"});
+  LiveServer server({}, std::vector<std::string>{"small", "other"});
   post(server.client(), "/v2/rerank", {{"model", "other"}, {"query", "q"}, {"documents", {"a"}}}, 200);
   const json missing =
       post(server.client(), "/v2/rerank", {{"model", "big"}, {"query", "q"}, {"documents", {"a"}}}, 404);
