@@ -9,32 +9,20 @@
 #include <thread>
 #include <vector>
 
-#include "rerank/server.h"
-#include "tiny_models.h"
+#include "live_server.h"
 
-namespace rerank {
+namespace rerank::test {
 namespace {
 
 TEST(ServerConnections, SixtyFourClientsConnectingAtOnceAreAllAnswered) {
-  RerankerOptions o;
-  o.model_path = test::tiny_model(test::Tiny::Bert);
-  o.threads = 1;
-  std::vector<ServedModel> models;
-  models.push_back({"default", o.model_path, make_reranker("pointwise", o), nullptr});
-  ServeOptions options;
-  options.port = 0;
-  RerankServer server(options, std::move(models));
-  const int port = server.bind();
-  std::thread serving([&server] { server.run(); });
-
+  const LiveServer server({});
   constexpr int kClients = 64;
   std::atomic<int> ready{0};
   std::vector<int> statuses(kClients, -1);
   std::vector<std::thread> clients;
   for (int i = 0; i < kClients; ++i)
     clients.emplace_back([&, i] {
-      httplib::Client c("127.0.0.1", port);
-      c.set_read_timeout(60, 0);
+      httplib::Client c = server.client();
       ++ready;
       while (ready.load() < kClients) std::this_thread::yield();  // connect together
       // A body the server rejects at once (422): the test is about connections, not the model.
@@ -42,11 +30,9 @@ TEST(ServerConnections, SixtyFourClientsConnectingAtOnceAreAllAnswered) {
       statuses[i] = res ? res->status : -static_cast<int>(res.error());
     });
   for (auto& t : clients) t.join();
-  server.stop();
-  serving.join();
   for (int i = 0; i < kClients; ++i)
     EXPECT_EQ(statuses[i], 422) << "client " << i << " (negative: transport error)";
 }
 
 }  // namespace
-}  // namespace rerank
+}  // namespace rerank::test
