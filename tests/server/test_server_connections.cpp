@@ -1,6 +1,6 @@
 // Many clients connecting at the same moment, as a load generator or a burst of users does: every
 // one of them is answered. With cpp-httplib 0.11's listen backlog of 5, 64 simultaneous connections
-// overflowed the accept queue: 11-21 of 64 failed with a reset and the rest waited for the kernel's
+// overflowed the accept queue: 11-34 of 64 failed with a reset and the rest waited for the kernel's
 // 1 s SYN retry.
 #include <gtest/gtest.h>
 #include <httplib.h>
