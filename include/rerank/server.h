@@ -33,6 +33,10 @@ struct ServeOptions {
   std::size_t max_query_chars = 10000;
   std::size_t queue_capacity = 256;    // requests waiting for the model; beyond: 429
   std::size_t max_batch_queries = 64;  // requests in one reranker call
+  // Documents in one reranker call: requests join a call while it stays within this (one larger
+  // request runs alone). Throughput is the model's either way; smaller calls serve requests in
+  // arrival order sooner (docs/BENCHMARKS.md, "Server vs peers").
+  std::size_t max_batch_documents = 256;
   // Connection threads: httplib gives each connection a thread until it closes, so the pool grows
   // to max_http_threads while connections wait, and clients that go silent are dropped.
   int http_threads = 16;         // kept running

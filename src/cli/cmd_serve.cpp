@@ -158,6 +158,9 @@ std::function<int()> setup_serve(CLI::App& app) {
   app.add_option("--queue", a->options.queue_capacity, "Requests waiting per model before 429 (default 256)");
   app.add_option("--max-batch", a->options.max_batch_queries, "Requests per reranker call (default 64)")
       ->check(CLI::PositiveNumber);
+  app.add_option("--max-batch-documents", a->options.max_batch_documents,
+                 "Documents per reranker call; a larger request runs alone (default 256)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--request-timeout", a->options.request_timeout_seconds,
                  "Seconds before an unanswered request gets 503 (default 60)")
       ->check(CLI::PositiveNumber);

@@ -5,11 +5,12 @@
 namespace rerank::server {
 
 Batcher::Batcher(std::string model, Reranker& reranker, std::size_t capacity, std::size_t max_batch,
-                 Metrics& metrics)
+                 std::size_t max_documents, Metrics& metrics)
     : model_(std::move(model)),
       reranker_(reranker),
       capacity_(capacity),
       max_batch_(max_batch ? max_batch : 1),
+      max_documents_(max_documents ? max_documents : 1),
       metrics_(metrics),
       worker_([this] { loop(); }) {}
 
@@ -42,7 +43,8 @@ std::size_t Batcher::queued() const {
   return queue_.size();
 }
 
-// Everything waiting, up to max_batch requests, without those nobody waits for; empty when stopping
+// Everything waiting, in arrival order, up to max_batch requests and max_documents documents (a
+// larger request alone), without those nobody waits for; empty when stopping
 // with nothing left.
 std::vector<Batcher::Pending> Batcher::take_batch() {
   std::vector<Pending> batch;
@@ -50,12 +52,19 @@ std::vector<Batcher::Pending> Batcher::take_batch() {
   while (batch.empty()) {
     wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return batch;
+    std::size_t documents = 0;
     while (!queue_.empty() && batch.size() < max_batch_) {
-      const Abandoned why = queue_.front().abandoned->load();
-      if (why == Abandoned::No)
-        batch.push_back(std::move(queue_.front()));
-      else
+      Pending& next = queue_.front();
+      const Abandoned why = next.abandoned->load();
+      if (why != Abandoned::No) {
         metrics_.request_abandoned(model_, why == Abandoned::TimedOut ? "timeout" : "disconnected");
+        queue_.pop_front();
+        continue;
+      }
+      const std::size_t size = next.list.candidates.size();
+      if (!batch.empty() && documents + size > max_documents_) break;  // the next call takes it
+      documents += size;
+      batch.push_back(std::move(next));
       queue_.pop_front();
     }
   }

@@ -1,7 +1,8 @@
 // Cross-request batching: requests for one model wait in a bounded queue; one worker thread takes
-// everything waiting (up to max_batch) and hands it to the reranker in one call, so concurrent
-// clients share forward passes. Scores do not depend on batch-mates, so batching never changes them.
-// Requests whose client has gone (disconnected, timed out) are dropped before they cost compute.
+// everything waiting (up to max_batch requests and max_documents documents) and hands it to the reranker in
+// one call, so concurrent clients share forward passes. Scores do not depend on batch-mates, so batching
+// never changes them. Requests whose client has gone (disconnected, timed out) are dropped before they cost
+// compute.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -29,7 +30,7 @@ struct Ticket {
 class Batcher {
  public:
   Batcher(std::string model, Reranker& reranker, std::size_t capacity, std::size_t max_batch,
-          Metrics& metrics);
+          std::size_t max_documents, Metrics& metrics);
   ~Batcher();  // answers what is queued, then stops
   Batcher(const Batcher&) = delete;
   Batcher& operator=(const Batcher&) = delete;
@@ -52,7 +53,7 @@ class Batcher {
 
   const std::string model_;
   Reranker& reranker_;
-  const std::size_t capacity_, max_batch_;
+  const std::size_t capacity_, max_batch_, max_documents_;
   Metrics& metrics_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -18,7 +18,7 @@ std::string key_of(const RerankRequest& r) {
 ServedModelState::ServedModelState(ServedModel model, const ServeOptions& options, Metrics& metrics)
     : model_(std::move(model)) {
   batcher_ = std::make_unique<Batcher>(model_.name, *model_.reranker, options.queue_capacity,
-                                       options.max_batch_queries, metrics);
+                                       options.max_batch_queries, options.max_batch_documents, metrics);
 }
 
 std::vector<std::string> ServedModelState::choosable_strategies() const {

@@ -228,6 +228,7 @@ std::string RerankServer::Impl::info() const {
                        {"max_query_chars", options.max_query_chars},
                        {"queue_capacity", options.queue_capacity},
                        {"max_batch_requests", options.max_batch_queries},
+                       {"max_batch_documents", options.max_batch_documents},
                        {"request_timeout_seconds", options.request_timeout_seconds}}}};
   if (search)
     out["search"] = {{"first_stage", search->first_stage()},

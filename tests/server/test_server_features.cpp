@@ -174,6 +174,30 @@ TEST(ServerDeadlines, ARequestWhoseClientLeftIsDroppedBeforeTheModel) {
   EXPECT_EQ(sample(s.metrics(), R"(rerank_requests_abandoned_total{model="m",reason="disconnected"})"), 1);
 }
 
+TEST(ServerBatching, ACallTakesRequestsInArrivalOrderWithinItsDocumentBudget) {
+  auto gated = std::make_shared<GatedReranker>();
+  ServeOptions o;
+  o.max_batch_documents = 250;
+  Server s(o, {{"m", "gated", gated, nullptr}});
+  std::thread first([&] { s.post("/v2/rerank", one_doc("first")); });
+  gated->wait_entered();
+  std::vector<std::thread> queued;
+  for (const std::string q : {"a", "b", "c"}) {
+    queued.emplace_back([&s, q] {
+      s.post("/v2/rerank", {{"query", q}, {"documents", std::vector<std::string>(100, "d")}});
+    });
+    // Each waits in the queue before the next is sent, so arrival order is a, b, c.
+    const std::string depth = "rerank_queue_depth{model=\"m\"} " + std::to_string(queued.size());
+    while (s.metrics().find(depth) == std::string::npos)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  gated->open();
+  first.join();
+  for (auto& t : queued) t.join();
+  EXPECT_EQ(gated->seen(), (std::vector<std::string>{"first", "a", "b", "c"}));
+  EXPECT_EQ(gated->calls(), (std::vector<std::size_t>{1, 2, 1}));  // 200 documents, then the third
+}
+
 TEST(ServerBatching, ARequestTheModelCannotTakeFailsAloneNotItsBatchMates) {
   // max_length 24 leaves no room for a document after a long query: the library throws InvalidInput.
   auto gated = std::make_shared<GatedReranker>(tiny("pointwise", test::Tiny::Bert, {{"max_length", "24"}}));
