@@ -167,6 +167,15 @@ std::function<int()> setup_serve(CLI::App& app) {
   app.add_option("--http-threads", a->options.http_threads,
                  "Connection threads kept (default 16; more start, up to 1024, while connections wait)")
       ->check(CLI::Range(1, 4096));
+  app.add_option("--max-http-threads", a->options.max_http_threads,
+                 "Connections served at once at most, while connections wait (default 1024)")
+      ->check(CLI::Range(1, 65536));
+  app.add_option("--read-timeout", a->options.read_timeout_seconds,
+                 "Seconds a client may stay silent in the middle of a request (default 5)")
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--keep-alive-timeout", a->options.keep_alive_seconds,
+                 "Seconds an idle kept-alive connection stays open (default 5)")
+      ->check(CLI::Range(1, 3600));
   app.add_option("--index", a->index, "Index for POST /search (with --corpus)");
   app.add_option("--corpus", a->corpus, "The corpus the index was built from (texts for /search)");
   app.add_option("--first-stage", a->first_stage, "First stage of /search (default bm25; see rerank search)");
