@@ -3,6 +3,7 @@
 // strategies (listwise, setwise, pairwise, FIRST, ...) share a loaded decoder model this way; each
 // call's options are checked before anything runs, and the model loads on the first make().
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,15 +29,18 @@ class StrategyPool {
   static std::vector<std::string> names();
   static bool offers(const std::string& strategy);
 
-  // Throws rerank::Error naming the problem: an unknown strategy, an unknown or invalid option, or a
-  // runtime option (fixed for the pool). Reads no model.
-  void check(const std::string& strategy, const std::map<std::string, std::string>& params) const;
-  // The strategy on the pool's model, loaded on first use (a model that cannot serve these strategies
+  // The strategy on the pool's model, its options checked first (see prepare), the model loaded on
+  // first use (a model that cannot serve these strategies
   // fails here, and every later call fails with the same error without loading again).
   std::shared_ptr<Reranker> make(const std::string& strategy,
                                  const std::map<std::string, std::string>& params);
 
  private:
+  using Builder = std::function<std::unique_ptr<Reranker>(std::shared_ptr<LlmBackend>)>;
+  // The strategy's builder, once its options are valid (throws rerank::Error naming the problem: an
+  // unknown strategy, an unknown or invalid option, or a runtime option, which the pool fixes).
+  Builder prepare(const std::string& strategy, const std::map<std::string, std::string>& params) const;
+
   RerankerOptions model_;
   std::mutex mutex_;
   std::shared_ptr<LlmBackend> backend_;

@@ -49,8 +49,7 @@ std::map<std::string, std::string> shared_runtime_params(const ServeArgs& a, con
 }
 
 // --param without the shared runtime options (the pool holds those).
-std::map<std::string, std::string> strategy_params(const ServeArgs& a) {
-  auto params = key_values(a.params, "--param");
+std::map<std::string, std::string> strategy_params(std::map<std::string, std::string> params) {
   params.erase("context_tokens");
   params.erase("batch_tokens");
   return params;
@@ -77,8 +76,9 @@ std::vector<ServedModel> load_models(const ServeArgs& a) {
   std::vector<ServedModel> models;
   for (auto& [m, build] : prepared) {
     // An LLM strategy served by default runs on the pool's model, which requests' strategies share.
-    m.reranker =
-        StrategyPool::offers(a.strategy) ? m.strategies->make(a.strategy, strategy_params(a)) : build();
+    m.reranker = StrategyPool::offers(a.strategy)
+                     ? m.strategies->make(a.strategy, strategy_params(base.params))
+                     : build();
     models.push_back(std::move(m));
   }
   return models;

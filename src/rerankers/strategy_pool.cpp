@@ -23,8 +23,8 @@ bool StrategyPool::offers(const std::string& strategy) {
   return std::find(all.begin(), all.end(), strategy) != all.end();
 }
 
-void StrategyPool::check(const std::string& strategy,
-                         const std::map<std::string, std::string>& params) const {
+StrategyPool::Builder StrategyPool::prepare(const std::string& strategy,
+                                            const std::map<std::string, std::string>& params) const {
   if (!offers(strategy)) {
     std::string known;
     for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;
@@ -36,12 +36,12 @@ void StrategyPool::check(const std::string& strategy,
                   " is fixed for the served model and cannot be set per request");
   RerankerOptions options = model_;
   options.params = params;
-  llm::prepare_llm_strategy(strategy, options);
+  return llm::prepare_llm_strategy(strategy, options);
 }
 
 std::shared_ptr<Reranker> StrategyPool::make(const std::string& strategy,
                                              const std::map<std::string, std::string>& params) {
-  check(strategy, params);
+  const Builder build = prepare(strategy, params);
   std::shared_ptr<LlmBackend> backend;
   {
     std::lock_guard lock(mutex_);
@@ -57,9 +57,7 @@ std::shared_ptr<Reranker> StrategyPool::make(const std::string& strategy,
     if (!backend_) throw Error(load_error_);
     backend = backend_;
   }
-  RerankerOptions options = model_;
-  options.params = params;
-  return llm::prepare_llm_strategy(strategy, options)(std::move(backend));
+  return build(std::move(backend));
 }
 
 }  // namespace rerank

@@ -74,28 +74,33 @@ std::vector<Batcher::Pending> Batcher::take_batch() {
 void Batcher::run_group(Reranker& reranker, std::vector<Pending*>& group) {
   std::vector<CandidateList> lists;
   lists.reserve(group.size());
-  std::size_t documents = 0;
-  for (auto* p : group) {
-    documents += p->list.candidates.size();
-    lists.push_back(p->list);  // kept: a failed call is retried request by request
-  }
+  for (auto* p : group) lists.push_back(std::move(p->list));
+  if (!answer(reranker, group, lists) && group.size() > 1)
+    // One request's input (a query too long for the model) must not fail its batch-mates.
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      std::vector<Pending*> alone{group[i]};
+      std::vector<CandidateList> one{std::move(lists[i])};
+      answer(reranker, alone, one);
+    }
+}
+
+// One reranker call for `lists` (those of `group`): answers every request and returns true, or, when
+// the call fails, answers only a lone request with the error and returns false.
+bool Batcher::answer(Reranker& reranker, std::vector<Pending*>& group,
+                     const std::vector<CandidateList>& lists) {
   try {
     auto results = reranker.rerank(lists);
     if (results.size() != group.size()) throw Error(reranker.name() + " returned a wrong number of results");
+    std::size_t documents = 0;
     std::uint64_t tokens = 0;
+    for (const auto& l : lists) documents += l.candidates.size();
     for (const auto& r : results) tokens += r.cost.prompt_tokens;
     metrics_.batch_done(model_, group.size(), documents, tokens);
     for (std::size_t i = 0; i < group.size(); ++i) group[i]->result.set_value(std::move(results[i]));
+    return true;
   } catch (...) {
-    if (group.size() == 1) {
-      group.front()->result.set_exception(std::current_exception());
-      return;
-    }
-    // One request's input (a query too long for the model) must not fail its batch-mates.
-    for (auto* p : group) {
-      std::vector<Pending*> alone{p};
-      run_group(reranker, alone);
-    }
+    if (group.size() == 1) group.front()->result.set_exception(std::current_exception());
+    return false;
   }
 }
 

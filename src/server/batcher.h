@@ -49,6 +49,7 @@ class Batcher {
   };
   std::vector<Pending> take_batch();
   void run_group(Reranker& reranker, std::vector<Pending*>& group);
+  bool answer(Reranker& reranker, std::vector<Pending*>& group, const std::vector<CandidateList>& lists);
   void loop();
 
   const std::string model_;

@@ -32,8 +32,7 @@ std::shared_ptr<Reranker> ServedModelState::strategy_for(const RerankRequest& re
     throw RequestError(422, "model '" + model_.name + "' serves strategy " + model_.reranker->name() +
                                 " only; requests cannot choose another");
   try {
-    model_.strategies->check(request.strategy, request.strategy_options);
-    const std::string key = key_of(request);
+    const std::string key = key_of(request);  // make() checks the options of a new key
     std::lock_guard lock(mutex_);
     if (auto it = chosen_.find(key); it != chosen_.end()) return it->second;
     if (chosen_.size() >= kMaxCachedStrategies) chosen_.clear();

@@ -126,6 +126,19 @@ struct RerankServer::Impl {
     throw RequestError(404, "no model '" + name + "' (served: " + known + ")");
   }
 
+  // What answers a request: its model, the strategy it chose (null: the served one) and its scale.
+  struct Choice {
+    server::ServedModelState& model;
+    std::shared_ptr<Reranker> strategy;
+    ScoreScale scale;
+  };
+  Choice choose(const server::RerankRequest& request) {
+    server::ServedModelState& model = model_for(request.model);
+    std::shared_ptr<Reranker> strategy = model.strategy_for(request);
+    const ScoreScale scale = (strategy ? *strategy : model.served()).score_scale();
+    return {model, std::move(strategy), scale};
+  }
+
   // Queues the list and waits for its result, giving up (and dropping the request if its batch has
   // not started) when the client disconnects or the timeout passes.
   RerankResult rerank_list(server::ServedModelState& model, CandidateList list,
@@ -153,9 +166,7 @@ struct RerankServer::Impl {
 
   std::string rerank(Dialect dialect, const httplib::Request& req, const std::string& body) {
     const server::RerankRequest request = server::parse_request(dialect, body, limits());
-    server::ServedModelState& model = model_for(request.model);
-    std::shared_ptr<Reranker> strategy = model.strategy_for(request);
-    const ScoreScale scale = (strategy ? *strategy : model.served()).score_scale();
+    auto [model, strategy, scale] = choose(request);
     CandidateList list;
     list.query = {"q", request.query};
     list.limits = request.limits;
@@ -175,9 +186,7 @@ struct RerankServer::Impl {
   std::string search_route(const httplib::Request& req, const std::string& body) {
     if (!search) throw RequestError(404, "this server has no index: start it with --index and --corpus");
     const server::RerankRequest request = server::parse_request(Dialect::Search, body, limits());
-    server::ServedModelState& model = model_for(request.model);
-    std::shared_ptr<Reranker> strategy = model.strategy_for(request);
-    const ScoreScale scale = (strategy ? *strategy : model.served()).score_scale();
+    auto [model, strategy, scale] = choose(request);
     const auto start = Clock::now();
     CandidateList list =
         search->retrieve(request.query, request.candidates.value_or(search->default_candidates()));
