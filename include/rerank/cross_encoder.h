@@ -31,8 +31,13 @@ class CrossEncoder {
                            RerankCost* cost = nullptr, const std::vector<std::size_t>& second_segment = {});
 
   const Model& model() const { return *model_; }
+  // True when rerank.cpp's own encoder runtime computes the model (RuntimeOptions::encoder_runtime).
+  bool own_runtime() const;
 
  private:
+  bool open_native(int threads);
+  std::vector<float> score_native(const std::vector<std::vector<std::int32_t>>& sequences, RerankCost* cost,
+                                  const std::vector<std::size_t>& second_segment);
   std::shared_ptr<const Model> model_;
   RuntimeOptions options_;
   struct State;

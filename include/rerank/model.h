@@ -51,6 +51,13 @@ struct RuntimeOptions {
   // the callback cannot tell which of the first two feeds the GELU): ~20% of a MiniLM-L6 cross-encoder's
   // throughput (docs/rerankers.md).
   bool exact_gelu = true;
+  // Cross-encoders: what computes the forward pass. Auto: rerank.cpp's own runtime
+  // (src/model/onednn_encoder.h: oneDNN matrix products, one sequence per worker, F32, exact GELU)
+  // for BERT-family models (arch "bert"), llama.cpp for the rest and when exact_gelu is off. OneDnn
+  // fails for a model it cannot compute. The options above about passes, alignment and flash
+  // attention apply to llama.cpp only.
+  enum class EncoderRuntime { Auto, Llama, OneDnn };
+  EncoderRuntime encoder_runtime = EncoderRuntime::Auto;
 };
 
 struct ModelInfo {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "model/llama_session.h"
+#include "model/onednn_encoder.h"
 #include "model/packing.h"
 #include "model/segment_embeddings.h"
 #include "rerank/error.h"
@@ -35,6 +36,9 @@ struct CrossEncoder::State {
   std::vector<std::unique_ptr<Worker>> workers;
   // Set for models with token types (BERT): inputs go in as embeddings with each token's segment.
   std::unique_ptr<detail::SegmentEmbeddings> segments;
+  // Set when rerank.cpp's own runtime computes the model (then `workers` is empty).
+  std::unique_ptr<detail::OneDnnEncoder> native;
+  std::vector<detail::OneDnnEncoder::WorkspacePtr> native_workers;
 
   // Evaluates one pack of sequences in one forward pass of worker `w` and writes their scores.
   void run_pack(Worker& w, const ScoreRequest& request, const std::vector<std::size_t>& pack) const;
@@ -96,6 +100,7 @@ CrossEncoder::CrossEncoder(std::shared_ptr<const Model> model, RuntimeOptions op
   const int threads = detail::resolve_threads(options_.threads);
   options_.workers = std::clamp(options_.workers, 1, threads);
   state_ = std::make_unique<State>();
+  if (open_native(threads)) return;
   state_->segments = detail::SegmentEmbeddings::open(model_->info().path);
   const int embd_width = state_->segments ? state_->segments->width() : 0;
   // A pooled sequence must be evaluated whole in one forward pass, so the context holds one batch.
@@ -114,10 +119,54 @@ CrossEncoder::CrossEncoder(std::shared_ptr<const Model> model, RuntimeOptions op
 
 CrossEncoder::~CrossEncoder() = default;
 
+bool CrossEncoder::open_native(int threads) {
+  using Runtime = RuntimeOptions::EncoderRuntime;
+  if (options_.encoder_runtime == Runtime::Llama) return false;
+  if (options_.encoder_runtime == Runtime::Auto && !options_.exact_gelu) return false;
+  std::string why_not;
+  state_->native = detail::OneDnnEncoder::open(model_->info().path, &why_not);
+  if (!state_->native) {
+    if (options_.encoder_runtime == Runtime::OneDnn)
+      throw Error(model_->info().path + ": the oneDNN encoder runtime cannot compute this model: " + why_not);
+    return false;
+  }
+  for (int w = 0; w < options_.workers; ++w)
+    state_->native_workers.push_back(
+        state_->native->workspace(threads / options_.workers + (w < threads % options_.workers ? 1 : 0)));
+  return true;
+}
+
+std::vector<float> CrossEncoder::score_native(const std::vector<std::vector<std::int32_t>>& sequences,
+                                              RerankCost* cost,
+                                              const std::vector<std::size_t>& second_segment) {
+  // Longest first, so that the last sequences to start are the short ones.
+  std::vector<std::size_t> order(sequences.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return sequences[a].size() > sequences[b].size(); });
+  std::vector<float> scores(sequences.size(), 0.0f);
+  const std::size_t n_workers = std::min(state_->native_workers.size(), sequences.size());
+  detail::parallel_for(order.size(), n_workers, [&](std::size_t w, std::size_t i) {
+    const std::size_t s = order[i];
+    const std::size_t type1_from = second_segment.empty() ? sequences[s].size() : second_segment[s];
+    scores[s] = state_->native->score(*state_->native_workers[w], sequences[s], type1_from);
+  });
+  if (cost)
+    for (const auto& s : sequences) {
+      cost->forward_passes += 1;
+      cost->prompt_tokens += s.size();
+      cost->flops += state_->native->flops(s.size());
+    }
+  return scores;
+}
+
 int CrossEncoder::max_sequence_tokens() const {
+  if (state_->native) return state_->native->max_tokens();
   const int trained = model_->info().n_ctx_train > 0 ? model_->info().n_ctx_train : options_.batch_tokens;
   return std::min(trained, options_.batch_tokens);
 }
+
+bool CrossEncoder::own_runtime() const { return state_->native != nullptr; }
 
 std::vector<float> CrossEncoder::score(const std::vector<std::vector<std::int32_t>>& sequences,
                                        RerankCost* cost, const std::vector<std::size_t>& second_segment) {
@@ -133,6 +182,7 @@ std::vector<float> CrossEncoder::score(const std::vector<std::vector<std::int32_
                   std::to_string(limit) + " (truncate or chunk the document)");
     lengths.push_back(s.size());
   }
+  if (state_->native) return score_native(sequences, cost, second_segment);
   // Bidirectional attention sums over every token of the pass (masked ones add exact zeros), and
   // llama.cpp's tiled kernels group terms in blocks of kInvariantBatchTokens. A sequence's score is
   // therefore reproducible bit for bit only in a fixed layout, chosen here from its own length alone:

@@ -1,5 +1,10 @@
 #include "model/gguf_tables.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <fstream>
 
@@ -21,6 +26,23 @@ GgufMeta::~GgufMeta() {
 std::size_t GgufMeta::offset(const char* name) const {
   return gguf_get_data_offset(gguf) + gguf_get_tensor_offset(gguf, gguf_find_tensor(gguf, name));
 }
+
+MappedFile::MappedFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(path + ": cannot open the model file to read its tables");
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || st.st_size <= 0) {
+    ::close(fd);
+    throw Error(path + ": cannot read the size of the model file");
+  }
+  size_ = static_cast<std::size_t>(st.st_size);
+  void* p = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (p == MAP_FAILED) throw Error(path + ": cannot map the model file to read its tables");
+  data_ = static_cast<const unsigned char*>(p);
+}
+
+MappedFile::~MappedFile() { ::munmap(const_cast<unsigned char*>(data_), size_); }
 
 void dequantize_row(int type, const unsigned char* src, int width, float* out) {
   if (type == GGML_TYPE_F32) {

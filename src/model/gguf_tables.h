@@ -21,6 +21,23 @@ struct GgufMeta {
   std::size_t offset(const char* name) const;
 };
 
+// A model file mapped read-only, so tables are read where they lie (pages shared with llama.cpp's own
+// mapping); unmapped on destruction.
+class MappedFile {
+ public:
+  // Throws rerank::Error naming the file when it cannot be opened or mapped.
+  explicit MappedFile(const std::string& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  const unsigned char* data() const { return data_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  const unsigned char* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
 // One row of `width` values stored as ggml type `type` (F32, F16, BF16 or quantized), as floats.
 void dequantize_row(int type, const unsigned char* src, int width, float* out);
 

@@ -1,10 +1,5 @@
 #include "model/segment_embeddings.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cstring>
 
 #include "model/gguf_tables.h"
@@ -32,33 +27,24 @@ std::unique_ptr<SegmentEmbeddings> SegmentEmbeddings::open(const std::string& pa
   s->row_bytes_ = tok->nb[1];
 
   // The token table is read where it lies in the file (mapped, shared with llama.cpp's own mapping).
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Error(path + ": cannot open the model file to read its token tables");
-  struct stat st {};
-  ::fstat(fd, &st);
-  s->map_size_ = static_cast<std::size_t>(st.st_size);
-  void* p = ::mmap(nullptr, s->map_size_, PROT_READ, MAP_SHARED, fd, 0);
-  ::close(fd);
-  if (p == MAP_FAILED) throw Error(path + ": cannot map the model file to read its token tables");
-  s->map_ = static_cast<const unsigned char*>(p);
+  s->file_ = std::make_unique<MappedFile>(path);
+  const unsigned char* map = s->file_->data();
   const std::size_t tok_at = meta.offset("token_embd.weight"), types_at = meta.offset("token_types.weight");
-  if (tok_at + ggml_nbytes(tok) > s->map_size_ || types_at + ggml_nbytes(types) > s->map_size_)
+  if (tok_at + ggml_nbytes(tok) > s->file_->size() || types_at + ggml_nbytes(types) > s->file_->size())
     throw Error(path + ": truncated GGUF file (token tables lie past its end)");
-  s->token_table_ = s->map_ + tok_at;
+  s->token_table_ = map + tok_at;
 
   const std::size_t w = static_cast<std::size_t>(s->n_embd_);
   std::vector<float> rows(w * static_cast<std::size_t>(s->n_types_));
   for (int t = 0; t < s->n_types_; ++t)
-    dequantize_row(types->type, s->map_ + types_at + static_cast<std::size_t>(t) * types->nb[1], s->n_embd_,
+    dequantize_row(types->type, map + types_at + static_cast<std::size_t>(t) * types->nb[1], s->n_embd_,
                    rows.data() + w * static_cast<std::size_t>(t));
   s->type_delta_.resize(rows.size());
   for (std::size_t i = 0; i < rows.size(); ++i) s->type_delta_[i] = rows[i] - rows[i % w];
   return s;
 }
 
-SegmentEmbeddings::~SegmentEmbeddings() {
-  if (map_) ::munmap(const_cast<unsigned char*>(map_), map_size_);
-}
+SegmentEmbeddings::~SegmentEmbeddings() = default;
 
 void SegmentEmbeddings::row(std::int32_t token, int type, float* out) const {
   if (token < 0 || token >= n_vocab_ || type < 0 || type >= n_types_)

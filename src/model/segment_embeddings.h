@@ -14,6 +14,8 @@
 
 namespace rerank::detail {
 
+class MappedFile;
+
 class SegmentEmbeddings {
  public:
   // The tables of `gguf_path`, or nullptr when the model has fewer than two token types (all tokens
@@ -30,8 +32,7 @@ class SegmentEmbeddings {
 
  private:
   SegmentEmbeddings() = default;
-  const unsigned char* map_ = nullptr;
-  std::size_t map_size_ = 0;
+  std::unique_ptr<MappedFile> file_;
   const unsigned char* token_table_ = nullptr;  // n_vocab rows in the file's storage type
   std::size_t row_bytes_ = 0;
   int token_type_ = 0;  // ggml_type of token_embd

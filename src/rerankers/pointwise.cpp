@@ -54,6 +54,14 @@ PointwiseOptions parse_pointwise(const RerankerOptions& options) {
   // exact: erf GELU as Hugging Face's BERT/XLM-R (src/model/exact_gelu.h); llama: llama.cpp's table.
   o.runtime.exact_gelu = params.choice("gelu", "exact", {"exact", "llama"}) == "exact";
   o.runtime.align_sequences = params.on_off("align", true);
+  // Cross-encoders: auto (rerank.cpp's own oneDNN runtime for BERT-family models), llama or onednn.
+  const std::string runtime = params.choice("runtime", "auto", {"auto", "llama", "onednn"});
+  o.runtime.encoder_runtime = runtime == "llama"    ? RuntimeOptions::EncoderRuntime::Llama
+                              : runtime == "onednn" ? RuntimeOptions::EncoderRuntime::OneDnn
+                                                    : RuntimeOptions::EncoderRuntime::Auto;
+  if (runtime == "onednn" && !o.runtime.exact_gelu)
+    throw Error(
+        "pointwise: option gelu=llama applies to runtime=llama (the onednn runtime computes GELU exactly)");
   // 0: one worker per thread, up to 8 (the runtime caps workers at the thread count); cross-encoders
   // only (see RuntimeOptions::workers).
   const int workers = params.integer("workers", 0, 0, 64);

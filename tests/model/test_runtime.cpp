@@ -215,6 +215,7 @@ TEST(CrossEncoder, ScoresEqualASingleSequenceDecodeWhateverTheBatch) {
   opt.batch_tokens = 192;  // several packs: each sequence takes an aligned 64-token slot
   opt.max_sequences = 2;
   opt.threads = 2;
+  opt.encoder_runtime = rerank::RuntimeOptions::EncoderRuntime::Llama;
   rerank::CrossEncoder encoder(model, opt);
   rerank::RerankCost cost;
   const auto batched = encoder.score(seqs, &cost);
@@ -256,6 +257,7 @@ TEST(CrossEncoder, ASequenceAloneInItsPassScoresAsInASharedPass) {
   rerank::RuntimeOptions shared;
   shared.batch_tokens = 256;
   shared.threads = 2;
+  shared.encoder_runtime = rerank::RuntimeOptions::EncoderRuntime::Llama;
   rerank::CrossEncoder together(model, shared);
   rerank::RerankCost cost;
   const auto batched = together.score(seqs, &cost);
@@ -278,6 +280,7 @@ TEST(CrossEncoder, WorkersInParallelScoreTheSameBits) {
   }
   rerank::RuntimeOptions one, two;
   one.threads = two.threads = 2;
+  one.encoder_runtime = two.encoder_runtime = rerank::RuntimeOptions::EncoderRuntime::Llama;
   two.workers = 2;
   rerank::CrossEncoder serial(model, one), parallel(model, two);
   rerank::RerankCost serial_cost, parallel_cost;
@@ -298,6 +301,7 @@ TEST(CrossEncoder, ExactGeluReplacesLlamaCppsTableAndCanBeTurnedOff) {
   const TokenIds seq = words(*model, kTexts[3]);
   rerank::RuntimeOptions opt;
   opt.threads = 1;
+  opt.encoder_runtime = rerank::RuntimeOptions::EncoderRuntime::Llama;
   const float exact = rerank::CrossEncoder(model, opt).score({seq})[0];
   opt.exact_gelu = false;
   const float table = rerank::CrossEncoder(model, opt).score({seq})[0];
@@ -311,6 +315,7 @@ TEST(CrossEncoder, RejectsEmptyAndOverlongSequences) {
   const auto model = rerank::Model::load(tiny_model(Tiny::Bert));
   rerank::RuntimeOptions opt;
   opt.batch_tokens = 16;  // raised to the 64-token minimum pass
+  opt.encoder_runtime = rerank::RuntimeOptions::EncoderRuntime::Llama;
   rerank::CrossEncoder encoder(model, opt);
   EXPECT_EQ(encoder.max_sequence_tokens(), 64);
   EXPECT_EQ(error_of([&] { encoder.score({TokenIds{}}); }),

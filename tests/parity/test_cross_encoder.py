@@ -3,7 +3,10 @@ real shapes and tokenizers) -> llama.cpp's convert_hf_to_gguf.py (+ scripts/pyth
 for BERT) -> `rerank rerank`; its scores must equal the PyTorch model's logits on real SciFact pairs,
 including documents that need truncation (FirstP) and chunking (MaxP).
 
-Tolerance: |rerank.cpp - PyTorch| <= max(1e-3, 2e-4 x |logit|). rerank.cpp computes BERT's GELU
+These models run on rerank.cpp's own oneDNN runtime by default (F32 throughout: tolerance
+max(1e-4, 2e-5 x |logit|), measured 3.9e-5); the llama.cpp runtime (`runtime=llama`) is checked too.
+
+llama.cpp tolerance: |rerank.cpp - PyTorch| <= max(1e-3, 2e-4 x |logit|). rerank.cpp computes BERT's GELU
 exactly (erf, src/model/exact_gelu.h) where llama.cpp's CPU backend reads the tanh approximation from
 a table of F16 values; that table alone left a relative error of ~1.2e-3 on the logits (5.7e-3 at
 logits near 4.6). What remains is llama.cpp's flash attention, which rounds Q, K and V to F16.
@@ -20,10 +23,14 @@ import torch
 from conftest import THREADS, convert_hf, read_run_scores, run_rerank
 
 
-def tolerance(logit: float) -> float:
+def tolerance(logit: float, runtime: str = "llama") -> float:
     """The issue's 1e-3 for logits up to 5 (ms-marco cross-encoders' usual range), growing with the
-    logit beyond: the residual error is relative (see above)."""
-    return max(1e-3, 2e-4 * abs(logit))
+    logit beyond: the residual error is relative (see above). rerank.cpp's own oneDNN runtime (the
+    default for these models) computes in F32 throughout: measured at most 3.9e-5 (relative 8.1e-6)
+    on the same runs, so it is held to a tenth of that bound."""
+    if runtime == "llama":
+        return max(1e-3, 2e-4 * abs(logit))
+    return max(1e-4, 2e-5 * abs(logit))
 
 
 OVERLAP = 32  # rerank's pointwise default `overlap`
@@ -87,12 +94,13 @@ def reference_scores(model, framing, tokenizer, pairs, max_length, chunking):
     return scores
 
 
-def compare(rerank_bin, gguf, pairs, reference, tmp_path, max_length, chunking):
+def compare(rerank_bin, gguf, pairs, reference, tmp_path, max_length, chunking, runtime="auto"):
     cands = tmp_path / "candidates.jsonl"
     write_candidates(pairs, cands)
-    out = tmp_path / f"run-{max_length}-{chunking}.txt"
+    out = tmp_path / f"run-{max_length}-{chunking}-{runtime}.txt"
     run_rerank(rerank_bin, ["rerank", "--model", str(gguf), "--candidates", str(cands), "--output", str(out),
-                            "--max-length", str(max_length), "--chunking", chunking, "--threads", str(THREADS)])
+                            "--max-length", str(max_length), "--chunking", chunking, "--threads", str(THREADS),
+                            "--param", f"runtime={runtime}"])
     ours = read_run_scores(out)
     assert len(ours) == len(pairs)
     spread = max(reference.values()) - min(reference.values())
@@ -101,7 +109,7 @@ def compare(rerank_bin, gguf, pairs, reference, tmp_path, max_length, chunking):
     worst = max(abs(ours[k] - reference[k]) for k in reference)
     print(f"max |rerank.cpp - PyTorch| = {worst:.2e}, relative {max(relative.values()):.2e} over "
           f"{len(reference)} pairs (spread {spread:.2f})")
-    bad = [(k, ours[k], reference[k]) for k in reference if abs(ours[k] - reference[k]) > tolerance(reference[k])]
+    bad = [(k, ours[k], reference[k]) for k in reference if abs(ours[k] - reference[k]) > tolerance(reference[k], runtime)]
     assert not bad, bad[:5]
 
 
@@ -145,12 +153,14 @@ def bert_framing(tokenizer):
     return lambda q: ([cls] + q + [sep], [sep], 1)
 
 
-@pytest.mark.parametrize("max_length,chunking", [(512, "maxp"), (128, "maxp"), (128, "firstp")])
-def test_bert_cross_encoder_equals_pytorch(bert_cross_encoder, rerank_bin, scifact, tmp_path, max_length, chunking):
+@pytest.mark.parametrize("max_length,chunking,runtime",
+                         [(512, "maxp", "auto"), (128, "maxp", "auto"), (128, "firstp", "auto"), (512, "maxp", "llama")])
+def test_bert_cross_encoder_equals_pytorch(bert_cross_encoder, rerank_bin, scifact, tmp_path, max_length, chunking,
+                                           runtime):
     model, tokenizer, _, gguf = bert_cross_encoder
     pairs = pairs_from_scifact(scifact)
     reference = reference_scores(model, bert_framing(tokenizer), tokenizer, pairs, max_length, chunking)
-    compare(rerank_bin, gguf, pairs, reference, tmp_path, max_length, chunking)
+    compare(rerank_bin, gguf, pairs, reference, tmp_path, max_length, chunking, runtime)
 
 
 def test_bert_document_tokens_are_sentence_b(bert_cross_encoder, rerank_bin, scifact, tmp_path):
@@ -217,9 +227,10 @@ def xlmr_framing(tokenizer):
     return lambda q: ([bos] + q + [eos, eos], [eos], 0)
 
 
-@pytest.mark.parametrize("max_length,chunking", [(96, "maxp")])
-def test_xlmr_cross_encoder_equals_pytorch(xlmr_cross_encoder, rerank_bin, scifact, tmp_path, max_length, chunking):
+@pytest.mark.parametrize("max_length,chunking,runtime", [(96, "maxp", "auto"), (96, "maxp", "llama")])
+def test_xlmr_cross_encoder_equals_pytorch(xlmr_cross_encoder, rerank_bin, scifact, tmp_path, max_length, chunking,
+                                           runtime):
     model, tokenizer, gguf = xlmr_cross_encoder
     pairs = pairs_from_scifact(scifact)
     reference = reference_scores(model, xlmr_framing(tokenizer), tokenizer, pairs, max_length, chunking)
-    compare(rerank_bin, gguf, pairs, reference, tmp_path, max_length, chunking)
+    compare(rerank_bin, gguf, pairs, reference, tmp_path, max_length, chunking, runtime)
