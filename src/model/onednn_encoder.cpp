@@ -6,7 +6,6 @@
 #include <cmath>
 #include <dnnl.hpp>
 #include <map>
-#include <type_traits>
 #include <unordered_map>
 #include <utility>
 
@@ -105,7 +104,8 @@ class OneDnnEncoder::Workspace {
     const dnnl::layer_normalization_forward::desc d(
         dnnl::prop_kind::forward_inference, rows_desc(m, n), impl_.w->norm_eps,
         dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift);
-    p.norm = finish(dnnl::layer_normalization_forward::primitive_desc(d, attr({}), impl_.engine));
+    p.norm = finish<dnnl::layer_normalization_forward>(
+        dnnl::layer_normalization_forward::primitive_desc(d, attr({}), impl_.engine));
     return row_prims_.emplace(m, std::move(p)).first->second;
   }
 
@@ -125,11 +125,12 @@ class OneDnnEncoder::Workspace {
     const memory::desc context({h, queries, d}, kF32, Dims{d, n, 1});
     dnnl::primitive_attr scaled = attr({});
     scaled.set_output_scales(0, {1.0f / std::sqrt(static_cast<float>(d))});
-    p.scores = finish(dnnl::matmul::primitive_desc(dnnl::matmul::desc(q, kt, probs), scaled, impl_.engine));
-    p.softmax = finish(dnnl::softmax_forward::primitive_desc(
+    p.scores = finish<dnnl::matmul>(
+        dnnl::matmul::primitive_desc(dnnl::matmul::desc(q, kt, probs), scaled, impl_.engine));
+    p.softmax = finish<dnnl::softmax_forward>(dnnl::softmax_forward::primitive_desc(
         dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, probs, 2), attr({}), impl_.engine));
-    p.context =
-        finish(dnnl::matmul::primitive_desc(dnnl::matmul::desc(probs, v, context), attr({}), impl_.engine));
+    p.context = finish<dnnl::matmul>(
+        dnnl::matmul::primitive_desc(dnnl::matmul::desc(probs, v, context), attr({}), impl_.engine));
     return attention_prims_.emplace(key, std::move(p)).first->second;
   }
 
@@ -157,12 +158,9 @@ class OneDnnEncoder::Workspace {
     return a;
   }
 
-  template <typename PrimitiveDesc>
-  Step finish(const PrimitiveDesc& pd) {
-    using Primitive = typename std::conditional<
-        std::is_same<PrimitiveDesc, dnnl::matmul::primitive_desc>::value, dnnl::matmul,
-        typename std::conditional<std::is_same<PrimitiveDesc, dnnl::softmax_forward::primitive_desc>::value,
-                                  dnnl::softmax_forward, dnnl::layer_normalization_forward>::type>::type;
+  // The primitive of `pd` with the size of its scratchpad.
+  template <typename Primitive>
+  static Step finish(const typename Primitive::primitive_desc& pd) {
     return {Primitive(pd), pd.scratchpad_desc().get_size()};
   }
 
@@ -172,7 +170,7 @@ class OneDnnEncoder::Workspace {
     const dnnl::matmul::primitive_desc pd(d, attr(ops), impl_.engine);
     if (pd.weights_desc() != l.weights.get_desc())
       throw Error("internal error: oneDNN chose another weight layout for " + std::to_string(m) + " rows");
-    return finish(pd);
+    return finish<dnnl::matmul>(pd);
   }
 
   const Impl& impl_;
