@@ -21,14 +21,22 @@ class EmbeddingModel {
   EmbeddingModel(const EmbeddingModel&) = delete;
   EmbeddingModel& operator=(const EmbeddingModel&) = delete;
 
-  // One vector per text. Texts are sorted by length and packed into forward passes of at most
-  // batch_tokens tokens and max_sequences texts, each laid out so that its vector does not depend
-  // on its batch-mates (RuntimeOptions::align_sequences). costs[i] receives the cost of text i (a
-  // forward pass shared by several texts is counted on the first of them).
+  // One vector per text. On llama.cpp, texts are sorted by length and packed into forward passes of
+  // at most batch_tokens tokens and max_sequences texts, each laid out so that its vector does not
+  // depend on its batch-mates (RuntimeOptions::align_sequences). On rerank.cpp's own runtime
+  // (BERT-family models with mean or CLS pooling, RuntimeOptions::encoder_runtime), each text is
+  // one pass of its own, one text per thread. costs[i] receives the cost of text i (a forward pass
+  // shared by several texts is counted on the first of them).
   std::vector<std::vector<float>> embed(const std::vector<std::string>& texts,
                                         std::vector<RerankCost>* costs = nullptr);
 
+  // True when rerank.cpp's own encoder runtime computes the model.
+  bool own_runtime() const;
+
  private:
+  bool open_native(int threads);
+  std::vector<std::vector<float>> embed_native(const std::vector<std::vector<std::int32_t>>& tokens,
+                                               std::vector<RerankCost>* costs);
   std::size_t pooled_limit() const;
   // Each text's tokens, special tokens added, truncated to what the model embeds.
   std::vector<std::vector<std::int32_t>> tokenize(const std::vector<std::string>& texts) const;

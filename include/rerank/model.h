@@ -51,13 +51,20 @@ struct RuntimeOptions {
   // the callback cannot tell which of the first two feeds the GELU): ~20% of a MiniLM-L6 cross-encoder's
   // throughput (docs/rerankers.md).
   bool exact_gelu = true;
-  // Cross-encoders: what computes the forward pass. Auto: rerank.cpp's own runtime
+  // Cross-encoders and embedding models: what computes the forward pass. Auto: rerank.cpp's own runtime
   // (src/model/onednn_encoder.h: oneDNN matrix products, one sequence per worker, F32, exact GELU)
   // for BERT-family models (arch "bert"), llama.cpp for the rest and when exact_gelu is off. OneDnn
   // fails for a model it cannot compute. The options above about passes, alignment and flash
   // attention apply to llama.cpp only.
   enum class EncoderRuntime { Auto, Llama, OneDnn };
   EncoderRuntime encoder_runtime = EncoderRuntime::Auto;
+  // rerank.cpp's own encoder runtime: the arithmetic of its matrix products. F32 everywhere, or
+  // BF16 inputs with F32 accumulation for the projections and feed-forward (about twice the
+  // throughput on CPUs with AVX512-BF16 or AMX; attention, norms and residuals stay F32). Auto:
+  // BF16 when the model's matrices carry no more precision than BF16 does (BF16, Q8_0 and smaller
+  // quantizations) and the CPU computes BF16 natively, else F32. BF16 fails on a CPU without it.
+  enum class EncoderPrecision { Auto, F32, BF16 };
+  EncoderPrecision encoder_precision = EncoderPrecision::Auto;
 };
 
 struct ModelInfo {

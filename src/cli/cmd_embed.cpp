@@ -20,6 +20,7 @@ struct EmbedArgs {
   int threads = 0;
   bool normalize = false;
   bool corpus = false;
+  std::string runtime = "auto", precision = "auto";
 };
 
 void normalize(std::vector<float>& v) {
@@ -56,11 +57,28 @@ std::function<int()> setup_embed(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--normalize", a->normalize, "Scale every vector to unit length");
   app.add_option("--threads", a->threads, "CPU threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--runtime", a->runtime,
+                 "auto: rerank.cpp's own runtime for BERT-family models with mean or CLS pooling, llama.cpp "
+                 "for the rest; llama; onednn")
+      ->check(CLI::IsMember({"auto", "llama", "onednn"}));
+  app.add_option(
+         "--precision", a->precision,
+         "Matrix products of the onednn runtime: auto (BF16 for BF16/8-bit weights on CPUs with native "
+         "BF16), f32, bf16")
+      ->check(CLI::IsMember({"auto", "f32", "bf16"}));
   return [a] {
     const auto texts = read_texts(*a);
     RuntimeOptions options;
     options.threads = a->threads;
     options.max_input_tokens = a->max_tokens;
+    using Runtime = RuntimeOptions::EncoderRuntime;
+    using Precision = RuntimeOptions::EncoderPrecision;
+    options.encoder_runtime = a->runtime == "llama"    ? Runtime::Llama
+                              : a->runtime == "onednn" ? Runtime::OneDnn
+                                                       : Runtime::Auto;
+    options.encoder_precision = a->precision == "f32"    ? Precision::F32
+                                : a->precision == "bf16" ? Precision::BF16
+                                                         : Precision::Auto;
     EmbeddingModel model(Model::load(a->model), options);
     std::vector<std::string> batch;
     for (const auto& t : texts) batch.push_back(t.second);

@@ -101,6 +101,10 @@ CrossEncoder::CrossEncoder(std::shared_ptr<const Model> model, RuntimeOptions op
   options_.workers = std::clamp(options_.workers, 1, threads);
   state_ = std::make_unique<State>();
   if (open_native(threads)) return;
+  if (options_.encoder_precision == RuntimeOptions::EncoderPrecision::BF16)
+    throw Error(model_->info().path +
+                ": BF16 precision is a setting of rerank.cpp's own encoder runtime, and this model runs on "
+                "llama.cpp");
   state_->segments = detail::SegmentEmbeddings::open(model_->info().path);
   const int embd_width = state_->segments ? state_->segments->width() : 0;
   // A pooled sequence must be evaluated whole in one forward pass, so the context holds one batch.
@@ -124,7 +128,8 @@ bool CrossEncoder::open_native(int threads) {
   if (options_.encoder_runtime == Runtime::Llama) return false;
   if (options_.encoder_runtime == Runtime::Auto && !options_.exact_gelu) return false;
   std::string why_not;
-  state_->native = detail::OneDnnEncoder::open(model_->info().path, &why_not);
+  state_->native = detail::OneDnnEncoder::open(model_->info().path, detail::EncoderOutput::Classifier,
+                                               options_.encoder_precision, &why_not);
   if (!state_->native) {
     if (options_.encoder_runtime == Runtime::OneDnn)
       throw Error(model_->info().path + ": the oneDNN encoder runtime cannot compute this model: " + why_not);
@@ -139,11 +144,7 @@ bool CrossEncoder::open_native(int threads) {
 std::vector<float> CrossEncoder::score_native(const std::vector<std::vector<std::int32_t>>& sequences,
                                               RerankCost* cost,
                                               const std::vector<std::size_t>& second_segment) {
-  // Longest first, so that the last sequences to start are the short ones.
-  std::vector<std::size_t> order(sequences.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return sequences[a].size() > sequences[b].size(); });
+  const std::vector<std::size_t> order = detail::longest_first(sequences);
   std::vector<float> scores(sequences.size(), 0.0f);
   const std::size_t n_workers = std::min(state_->native_workers.size(), sequences.size());
   detail::parallel_for(order.size(), n_workers, [&](std::size_t w, std::size_t i) {

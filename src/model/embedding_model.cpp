@@ -5,8 +5,10 @@
 #include <algorithm>
 
 #include "model/llama_session.h"
+#include "model/onednn_encoder.h"
 #include "model/packing.h"
 #include "rerank/error.h"
+#include "rerank/parallel.h"
 
 namespace rerank {
 
@@ -35,6 +37,9 @@ struct EmbeddingModel::State {
   detail::Batch batch;
   bool pooled = true;       // llama.cpp pools per sequence; else we read the last token's output
   bool last_token = false;  // pooled at the last token: texts end with an end-of-text token
+  // Set when rerank.cpp's own runtime computes the model (then there is no llama.cpp context).
+  std::unique_ptr<detail::OneDnnEncoder> native;
+  std::vector<detail::OneDnnEncoder::WorkspacePtr> native_workers;
   explicit State(int capacity) : batch(capacity) {}
 
   // One pass over a pack of texts, each in its slot of `layout` (sequence k: pack[k]; its padding:
@@ -95,6 +100,11 @@ EmbeddingModel::EmbeddingModel(std::shared_ptr<const Model> model, RuntimeOption
   options_.context_tokens = std::max(options_.context_tokens, options_.batch_tokens);
   options_.max_sequences = std::clamp(options_.max_sequences, 1, 127);
   state_ = std::make_unique<State>(options_.batch_tokens);
+  if (open_native(detail::resolve_threads(options_.threads))) return;
+  if (options_.encoder_precision == RuntimeOptions::EncoderPrecision::BF16)
+    throw Error(model_->info().path +
+                ": BF16 precision is a setting of rerank.cpp's own encoder runtime, and this model runs on "
+                "llama.cpp");
   llama_context_params cp = llama_context_default_params();
   cp.n_ctx = static_cast<std::uint32_t>(options_.context_tokens);
   cp.n_batch = cp.n_ubatch = static_cast<std::uint32_t>(options_.batch_tokens);
@@ -128,8 +138,46 @@ EmbeddingModel::EmbeddingModel(std::shared_ptr<const Model> model, RuntimeOption
 
 EmbeddingModel::~EmbeddingModel() = default;
 
+bool EmbeddingModel::open_native(int threads) {
+  using Runtime = RuntimeOptions::EncoderRuntime;
+  if (options_.encoder_runtime == Runtime::Llama) return false;
+  std::string why_not;
+  state_->native = detail::OneDnnEncoder::open(model_->info().path, detail::EncoderOutput::PooledEmbedding,
+                                               options_.encoder_precision, &why_not);
+  if (!state_->native) {
+    if (options_.encoder_runtime == Runtime::OneDnn)
+      throw Error(model_->info().path + ": the oneDNN encoder runtime cannot compute this model: " + why_not);
+    return false;
+  }
+  // One text per thread: a pass of one short text cannot keep several threads busy.
+  for (int w = 0; w < threads; ++w) state_->native_workers.push_back(state_->native->workspace(1));
+  return true;
+}
+
+bool EmbeddingModel::own_runtime() const { return state_->native != nullptr; }
+
+std::vector<std::vector<float>> EmbeddingModel::embed_native(const Sequences& tokens,
+                                                             std::vector<RerankCost>* costs) {
+  const std::vector<std::size_t> order = detail::longest_first(tokens);
+  std::vector<std::vector<float>> out(tokens.size());
+  const std::size_t n_workers = std::min(state_->native_workers.size(), tokens.size());
+  detail::parallel_for(order.size(), n_workers, [&](std::size_t w, std::size_t i) {
+    out[order[i]] = state_->native->embed(*state_->native_workers[w], tokens[order[i]]);
+  });
+  if (costs) {
+    costs->assign(tokens.size(), RerankCost{});
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      (*costs)[i].forward_passes = 1;
+      (*costs)[i].prompt_tokens = tokens[i].size();
+      (*costs)[i].flops = state_->native->flops(tokens[i].size());
+    }
+  }
+  return out;
+}
+
 std::size_t EmbeddingModel::pooled_limit() const {
   std::size_t limit = static_cast<std::size_t>(options_.batch_tokens);
+  if (state_->native) limit = static_cast<std::size_t>(state_->native->max_tokens());
   if (model_->info().n_ctx_train > 0)
     limit = std::min(limit, static_cast<std::size_t>(model_->info().n_ctx_train));
   if (options_.max_input_tokens > 0)
@@ -172,6 +220,7 @@ Sequences EmbeddingModel::tokenize(const std::vector<std::string>& texts) const 
 std::vector<std::vector<float>> EmbeddingModel::embed(const std::vector<std::string>& texts,
                                                       std::vector<RerankCost>* costs) {
   const Sequences tokens = tokenize(texts);
+  if (state_->native) return embed_native(tokens, costs);
   llama_context* ctx = state_->ctx.get();
   llama_memory_t mem = llama_get_memory(ctx);
   const int n_embd = llama_model_n_embd(raw_llama_model(*model_));

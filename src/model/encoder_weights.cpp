@@ -131,7 +131,8 @@ bool known_tensor(const std::string& name) {
 
 }  // namespace
 
-std::unique_ptr<EncoderWeights> EncoderWeights::open(const std::string& path, std::string* why_not) {
+std::unique_ptr<EncoderWeights> EncoderWeights::open(const std::string& path, EncoderOutput output,
+                                                     std::string* why_not) {
   GgufMeta meta(path);
   const auto arch_id = gguf_find_key(meta.gguf, "general.architecture");
   const std::string arch = arch_id >= 0 ? gguf_get_val_str(meta.gguf, arch_id) : "";
@@ -146,12 +147,21 @@ std::unique_ptr<EncoderWeights> EncoderWeights::open(const std::string& path, st
       return nullptr;
     }
   }
-  if (!ggml_get_tensor(meta.tensors, "cls.output.weight")) {
+  // llama_pooling_type: 1 mean, 2 first token (CLS).
+  const auto pooling = meta_int(meta, "bert.pooling_type", -1);
+  if (output == EncoderOutput::Classifier && !ggml_get_tensor(meta.tensors, "cls.output.weight")) {
     *why_not = "no classification output (cls.output.weight)";
+    return nullptr;
+  }
+  // As in llama.cpp, the pooling type decides: a head beside mean or CLS pooling goes unused.
+  if (output == EncoderOutput::PooledEmbedding && pooling != 1 && pooling != 2) {
+    *why_not = "pooling type " + std::to_string(pooling) + " (this runtime pools by mean or CLS)";
     return nullptr;
   }
 
   std::unique_ptr<EncoderWeights> w(new EncoderWeights());
+  w->output = output;
+  w->mean_pooling = pooling == 1;
   w->n_embd = static_cast<int>(meta_int(meta, "bert.embedding_length", 0));
   w->n_head = static_cast<int>(meta_int(meta, "bert.attention.head_count", 0));
   w->n_ff = static_cast<int>(meta_int(meta, "bert.feed_forward_length", 0));
@@ -196,6 +206,8 @@ std::unique_ptr<EncoderWeights> EncoderWeights::open(const std::string& path, st
     layer.out_norm = r.norm(blk + "layer_output_norm", n);
     w->layers.push_back(std::move(layer));
   }
+  w->matrix_type = r.find("blk.0.ffn_up.weight")->type;
+  if (output == EncoderOutput::PooledEmbedding) return w;
   if (r.find("cls.weight")) w->head_dense = r.linear("cls", n, n);
   const ggml_tensor* out = r.find("cls.output.weight");
   w->head_out = r.linear("cls.output", n, static_cast<int>(out->ne[1]));

@@ -31,18 +31,27 @@ struct EncoderLayerWeights {
   NormWeights out_norm;
 };
 
+// What the encoder's output is for: a classification head's score (cross-encoders) or a pooled
+// sequence embedding (embedding models: mean or first-token pooling, no head).
+enum class EncoderOutput { Classifier, PooledEmbedding };
+
 class EncoderWeights {
  public:
   // The weights of `path`, or nullptr with `why_not` set when the file is not an encoder this runtime
-  // computes (another architecture, tensors it does not know). Throws rerank::Error for a file that
-  // claims to be one but cannot be read.
-  static std::unique_ptr<EncoderWeights> open(const std::string& path, std::string* why_not);
+  // computes for `output` (another architecture, tensors it does not know, no head or no pooling).
+  // Throws rerank::Error for a file that claims to be one but cannot be read.
+  static std::unique_ptr<EncoderWeights> open(const std::string& path, EncoderOutput output,
+                                              std::string* why_not);
   ~EncoderWeights();
   EncoderWeights(const EncoderWeights&) = delete;
   EncoderWeights& operator=(const EncoderWeights&) = delete;
 
   int n_embd = 0, n_head = 0, n_ff = 0, n_ctx = 0, n_types = 0;
   float norm_eps = 1e-12f;
+  EncoderOutput output = EncoderOutput::Classifier;
+  bool mean_pooling = false;  // PooledEmbedding: mean over tokens (else the first token's row)
+  // How the layers' matrices are stored (a ggml_type): what precision they carry.
+  int matrix_type = 0;
   std::vector<float> positions;  // n_ctx x n_embd
   std::vector<float> types;      // n_types x n_embd
   NormWeights embd_norm;

@@ -1,15 +1,12 @@
 #include "model/onednn_encoder.h"
 
+#include <ggml.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
-#include <dnnl.hpp>
-#include <map>
-#include <unordered_map>
-#include <utility>
 
-#include "model/encoder_weights.h"
+#include "model/onednn_workspace.h"
 #include "rerank/error.h"
 
 namespace rerank::detail {
@@ -17,234 +14,55 @@ namespace rerank::detail {
 using dnnl::memory;
 using Dims = memory::dims;
 using Tag = memory::format_tag;
+using Step = OneDnnEncoder::Workspace::Step;
 constexpr auto kF32 = memory::data_type::f32;
 
-namespace {
-
-// A projection with its weights in the layout oneDNN's matmul chose for them (chosen once, for a
-// typical row count; the layout does not depend on the rows, which run_linear checks).
-struct PackedLinear {
-  int in = 0, out = 0;
-  memory weights;
-  memory bias;
-};
-
-struct PackedLayer {
-  PackedLinear qkv, attn_out, ffn_up, ffn_down;
-  memory attn_norm_scale, attn_norm_shift, out_norm_scale, out_norm_shift;
-};
-
-memory vector_memory(const dnnl::engine& eng, const std::vector<float>& values) {
-  memory m({Dims{static_cast<long>(values.size())}, kF32, Tag::a}, eng);
-  std::copy(values.begin(), values.end(), static_cast<float*>(m.get_data_handle()));
-  return m;
+bool cpu_has_native_bf16() {
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
+  return (isa & bf16) == bf16;
 }
 
-memory::desc rows_desc(long rows, long cols) { return {Dims{rows, cols}, kF32, Tag::ab}; }
-
-}  // namespace
-
-struct OneDnnEncoder::Impl {
-  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
-  std::unique_ptr<EncoderWeights> w;
-  std::vector<PackedLayer> layers;
-  memory embd_norm_scale, embd_norm_shift;
-
-  PackedLinear pack(const LinearWeights& l) const {
-    PackedLinear p{l.in, l.out, {}, {}};
-    const memory::desc any({l.in, l.out}, kF32, Tag::any);
-    const dnnl::matmul::primitive_desc pd(
-        dnnl::matmul::desc(rows_desc(128, l.in), any, rows_desc(128, l.out)), engine);
-    // PyTorch's [out, in] rows are the [in, out] matrix in column-major ("ba") order.
-    memory plain({Dims{l.in, l.out}, kF32, Tag::ba}, engine, const_cast<float*>(l.w.data()));
-    p.weights = memory(pd.weights_desc(), engine);
-    dnnl::stream s(engine);
-    dnnl::reorder(plain, p.weights).execute(s, plain, p.weights);
-    s.wait();
-    p.bias = memory({Dims{1, l.out}, kF32, Tag::ab}, engine);
-    std::copy(l.b.begin(), l.b.end(), static_cast<float*>(p.bias.get_data_handle()));
-    return p;
-  }
-};
-
-// The primitives of one shape: projections and norms over `rows` rows; attention of `rows` queries
-// over `keys` keys. Each has its own scratchpad slice (user-managed), so workspaces share nothing.
-class OneDnnEncoder::Workspace {
- public:
-  // Primitives kept per shape (a sequence length); creating one takes about 0.1 ms.
-  static constexpr std::size_t kMaxShapes = 256;
-
-  Workspace(const Impl& impl, int threads) : impl_(impl), stream_(impl.engine), threads_(threads) {}
-
-  struct Step {
-    dnnl::primitive prim;
-    std::size_t scratch = 0;
-  };
-  struct RowPrims {
-    Step qkv, attn_out, norm, ffn_up, ffn_down;
-  };
-  struct AttentionPrims {
-    Step scores, softmax, context;
-  };
-
-  const RowPrims& rows(long m) {
-    auto it = row_prims_.find(m);
-    if (it != row_prims_.end()) return it->second;
-    if (row_prims_.size() >= kMaxShapes) row_prims_.clear();  // bounded memory; rebuilding is cheap
-    const auto& l = impl_.layers.front();
-    const long n = impl_.w->n_embd;
-    dnnl::post_ops add_residual, gelu;
-    add_residual.append_sum(1.0f);
-    gelu.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
-    RowPrims p;
-    p.qkv = linear(m, l.qkv, {});
-    p.attn_out = linear(m, l.attn_out, add_residual);
-    p.ffn_up = linear(m, l.ffn_up, gelu);
-    p.ffn_down = linear(m, l.ffn_down, add_residual);
-    const dnnl::layer_normalization_forward::desc d(
-        dnnl::prop_kind::forward_inference, rows_desc(m, n), impl_.w->norm_eps,
-        dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift);
-    p.norm = finish<dnnl::layer_normalization_forward>(
-        dnnl::layer_normalization_forward::primitive_desc(d, attr({}), impl_.engine));
-    return row_prims_.emplace(m, std::move(p)).first->second;
-  }
-
-  const AttentionPrims& attention(long queries, long keys) {
-    const auto key = std::make_pair(queries, keys);
-    auto it = attention_prims_.find(key);
-    if (it != attention_prims_.end()) return it->second;
-    if (attention_prims_.size() >= kMaxShapes) attention_prims_.clear();
-    const long h = impl_.w->n_head, n = impl_.w->n_embd, d = n / h, qkv = 3 * n;
-    AttentionPrims p;
-    // Q, K and V are strided views of the fused projection's rows; the context rows are written in
-    // place of the heads' concatenation.
-    const memory::desc q({h, queries, d}, kF32, Dims{d, qkv, 1});
-    const memory::desc kt({h, d, keys}, kF32, Dims{d, 1, qkv});
-    const memory::desc v({h, keys, d}, kF32, Dims{d, qkv, 1});
-    const memory::desc probs({h, queries, keys}, kF32, Tag::abc);
-    const memory::desc context({h, queries, d}, kF32, Dims{d, n, 1});
-    dnnl::primitive_attr scaled = attr({});
-    scaled.set_output_scales(0, {1.0f / std::sqrt(static_cast<float>(d))});
-    p.scores = finish<dnnl::matmul>(
-        dnnl::matmul::primitive_desc(dnnl::matmul::desc(q, kt, probs), scaled, impl_.engine));
-    p.softmax = finish<dnnl::softmax_forward>(dnnl::softmax_forward::primitive_desc(
-        dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, probs, 2), attr({}), impl_.engine));
-    p.context = finish<dnnl::matmul>(
-        dnnl::matmul::primitive_desc(dnnl::matmul::desc(probs, v, context), attr({}), impl_.engine));
-    return attention_prims_.emplace(key, std::move(p)).first->second;
-  }
-
-  void run(const Step& step, std::unordered_map<int, memory> args) {
-    if (step.scratch > 0) {
-      if (scratch_.size() < step.scratch) scratch_.resize(step.scratch);
-      args.emplace(DNNL_ARG_SCRATCHPAD,
-                   memory({Dims{static_cast<long>(step.scratch)}, memory::data_type::u8, Tag::a},
-                          impl_.engine, scratch_.data()));
-    }
-    step.prim.execute(stream_, args);
-  }
-
-  memory view(const memory::desc& desc, float* data) const { return memory(desc, impl_.engine, data); }
-  void wait() { stream_.wait(); }
-  int threads() const { return threads_; }
-
-  std::vector<float> x, h, qkv, probs, context, up;
-
- private:
-  dnnl::primitive_attr attr(const dnnl::post_ops& ops) const {
-    dnnl::primitive_attr a;
-    a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    a.set_post_ops(ops);
-    return a;
-  }
-
-  // The primitive of `pd` with the size of its scratchpad.
-  template <typename Primitive>
-  static Step finish(const typename Primitive::primitive_desc& pd) {
-    return {Primitive(pd), pd.scratchpad_desc().get_size()};
-  }
-
-  Step linear(long m, const PackedLinear& l, const dnnl::post_ops& ops) {
-    const dnnl::matmul::desc d(rows_desc(m, l.in), l.weights.get_desc(),
-                               memory::desc({1, l.out}, kF32, Tag::ab), rows_desc(m, l.out));
-    const dnnl::matmul::primitive_desc pd(d, attr(ops), impl_.engine);
-    if (pd.weights_desc() != l.weights.get_desc())
-      throw Error("internal error: oneDNN chose another weight layout for " + std::to_string(m) + " rows");
-    return finish<dnnl::matmul>(pd);
-  }
-
-  const Impl& impl_;
-  dnnl::stream stream_;
-  int threads_;
-  std::map<long, RowPrims> row_prims_;
-  std::map<std::pair<long, long>, AttentionPrims> attention_prims_;
-  std::vector<unsigned char> scratch_;
-};
-
-std::unique_ptr<OneDnnEncoder> OneDnnEncoder::open(const std::string& path, std::string* why_not) {
-  auto weights = EncoderWeights::open(path, why_not);
-  if (!weights) return nullptr;
-  auto impl = std::make_unique<Impl>();
-  for (const auto& l : weights->layers) {
-    PackedLayer p;
-    p.qkv = impl->pack(l.qkv);
-    p.attn_out = impl->pack(l.attn_out);
-    p.ffn_up = impl->pack(l.ffn_up);
-    p.ffn_down = impl->pack(l.ffn_down);
-    p.attn_norm_scale = vector_memory(impl->engine, l.attn_norm.scale);
-    p.attn_norm_shift = vector_memory(impl->engine, l.attn_norm.shift);
-    p.out_norm_scale = vector_memory(impl->engine, l.out_norm.scale);
-    p.out_norm_shift = vector_memory(impl->engine, l.out_norm.shift);
-    impl->layers.push_back(std::move(p));
-  }
-  impl->embd_norm_scale = vector_memory(impl->engine, weights->embd_norm.scale);
-  impl->embd_norm_shift = vector_memory(impl->engine, weights->embd_norm.shift);
-  weights->release_matrices();
-  impl->w = std::move(weights);
-  return std::unique_ptr<OneDnnEncoder>(new OneDnnEncoder(std::move(impl)));
-}
-
-OneDnnEncoder::OneDnnEncoder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-OneDnnEncoder::~OneDnnEncoder() = default;
-
-OneDnnEncoder::WorkspacePtr OneDnnEncoder::workspace(int threads) const {
-  return WorkspacePtr(new Workspace(*impl_, std::max(threads, 1)));
-}
-
-void OneDnnEncoder::WorkspaceDeleter::operator()(Workspace* ws) const { delete ws; }
-
-int OneDnnEncoder::max_tokens() const { return impl_->w->n_ctx; }
-
-double OneDnnEncoder::flops(std::size_t tokens) const {
-  const EncoderWeights& w = *impl_->w;
-  const double t = static_cast<double>(tokens), n = w.n_embd, ff = w.n_ff;
-  double total = 0.0;
-  for (std::size_t il = 0; il < impl_->layers.size(); ++il) {
-    const double q = il + 1 == impl_->layers.size() ? 1.0 : t;
-    total += 2.0 * t * n * 3.0 * n;               // Q, K and V projections
-    total += 4.0 * q * t * n;                     // scores and context, all heads
-    total += 2.0 * q * n * n + 4.0 * q * n * ff;  // output projection, feed-forward
-  }
-  if (w.head_dense.in > 0) total += 2.0 * n * n;
-  return total + 2.0 * n * w.head_out.out;
+std::vector<std::size_t> longest_first(const std::vector<std::vector<std::int32_t>>& sequences) {
+  std::vector<std::size_t> order(sequences.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return sequences[a].size() > sequences[b].size(); });
+  return order;
 }
 
 namespace {
 
-void layer_norm(OneDnnEncoder::Workspace& ws, const OneDnnEncoder::Workspace::Step& step, long rows, long n,
-                float* src, float* dst, const memory& scale, const memory& shift) {
-  ws.run(step, {{DNNL_ARG_SRC, ws.view(rows_desc(rows, n), src)},
-                {DNNL_ARG_DST, ws.view(rows_desc(rows, n), dst)},
-                {DNNL_ARG_SCALE, scale},
-                {DNNL_ARG_SHIFT, shift}});
+// Auto computes in BF16 when the weights carry no more precision than BF16 does: F32 and F16
+// weights would lose mantissa bits; BF16 and 8-bit (or smaller) quantizations lose no more than
+// their storage already did.
+bool use_bf16(RuntimeOptions::EncoderPrecision precision, int matrix_type, const std::string& path) {
+  using P = RuntimeOptions::EncoderPrecision;
+  if (precision == P::F32) return false;
+  const bool native = cpu_has_native_bf16();
+  if (precision == P::BF16) {
+    if (!native)
+      throw Error(path +
+                  ": BF16 precision needs a CPU with AVX512-BF16 or AMX (this one has neither; use f32)");
+    return true;
+  }
+  return native && matrix_type != GGML_TYPE_F32 && matrix_type != GGML_TYPE_F16;
 }
 
-void linear(OneDnnEncoder::Workspace& ws, const OneDnnEncoder::Workspace::Step& step, long rows,
-            const PackedLinear& l, float* src, float* dst) {
-  ws.run(step, {{DNNL_ARG_SRC, ws.view(rows_desc(rows, l.in), src)},
-                {DNNL_ARG_WEIGHTS, l.weights},
-                {DNNL_ARG_BIAS, l.bias},
-                {DNNL_ARG_DST, ws.view(rows_desc(rows, l.out), dst)}});
+void run_on(OneDnnEncoder::Workspace& ws, const Step& step, void* src, void* dst,
+            std::unordered_map<int, memory> more = {}) {
+  more.emplace(DNNL_ARG_SRC, ws.view(step.src, src));
+  more.emplace(DNNL_ARG_DST, ws.view(step.dst, dst));
+  ws.run(step, std::move(more));
+}
+
+void layer_norm(OneDnnEncoder::Workspace& ws, const Step& step, float* src, float* dst, const memory& scale,
+                const memory& shift) {
+  run_on(ws, step, src, dst, {{DNNL_ARG_SCALE, scale}, {DNNL_ARG_SHIFT, shift}});
+}
+
+void linear(OneDnnEncoder::Workspace& ws, const Step& step, const PackedLinear& l, void* src, void* dst) {
+  run_on(ws, step, src, dst, {{DNNL_ARG_WEIGHTS, l.weights}, {DNNL_ARG_BIAS, l.bias}});
 }
 
 // y = W x + b for one row, in the order PyTorch's addmm sums (plain F32).
@@ -261,8 +79,53 @@ std::vector<float> dense_row(const LinearWeights& l, const std::vector<float>& x
 
 }  // namespace
 
-float OneDnnEncoder::score(Workspace& ws, const std::vector<std::int32_t>& tokens,
-                           std::size_t type1_from) const {
+std::unique_ptr<OneDnnEncoder> OneDnnEncoder::open(const std::string& path, EncoderOutput output,
+                                                   Precision precision, std::string* why_not) {
+  auto weights = EncoderWeights::open(path, output, why_not);
+  if (!weights) return nullptr;
+  auto impl = std::make_unique<Impl>();
+  impl->bf16 = use_bf16(precision, weights->matrix_type, path);
+  impl->w = std::move(weights);
+  impl->pack_all();
+  return std::unique_ptr<OneDnnEncoder>(new OneDnnEncoder(std::move(impl)));
+}
+
+OneDnnEncoder::OneDnnEncoder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+OneDnnEncoder::~OneDnnEncoder() = default;
+
+OneDnnEncoder::WorkspacePtr OneDnnEncoder::workspace(int threads) const {
+  return WorkspacePtr(new Workspace(*impl_, std::max(threads, 1)));
+}
+
+void OneDnnEncoder::WorkspaceDeleter::operator()(Workspace* ws) const { delete ws; }
+
+int OneDnnEncoder::max_tokens() const { return impl_->w->n_ctx; }
+bool OneDnnEncoder::bf16() const { return impl_->bf16; }
+int OneDnnEncoder::embedding_size() const { return impl_->w->n_embd; }
+
+long OneDnnEncoder::output_rows(long tokens) const {
+  const EncoderWeights& w = *impl_->w;
+  return w.output == EncoderOutput::PooledEmbedding && w.mean_pooling ? tokens : 1;
+}
+
+double OneDnnEncoder::flops(std::size_t tokens) const {
+  const EncoderWeights& w = *impl_->w;
+  const double t = static_cast<double>(tokens), n = w.n_embd, ff = w.n_ff;
+  double total = 0.0;
+  for (std::size_t il = 0; il < impl_->layers.size(); ++il) {
+    const double q =
+        il + 1 == impl_->layers.size() ? static_cast<double>(output_rows(static_cast<long>(t))) : t;
+    total += 2.0 * t * n * 3.0 * n;               // Q, K and V projections
+    total += 4.0 * q * t * n;                     // scores and context, all heads
+    total += 2.0 * q * n * n + 4.0 * q * n * ff;  // output projection, feed-forward
+  }
+  if (w.output == EncoderOutput::PooledEmbedding) return total;
+  if (w.head_dense.in > 0) total += 2.0 * n * n;
+  return total + 2.0 * n * w.head_out.out;
+}
+
+void OneDnnEncoder::forward(Workspace& ws, const std::vector<std::int32_t>& tokens, std::size_t type1_from,
+                            long last_rows) const {
   const EncoderWeights& w = *impl_->w;
   const long t = static_cast<long>(tokens.size()), n = w.n_embd, h = w.n_head, ff = w.n_ff;
   if (t == 0 || t > w.n_ctx)
@@ -274,7 +137,19 @@ float OneDnnEncoder::score(Workspace& ws, const std::vector<std::int32_t>& token
   ws.qkv.resize(static_cast<std::size_t>(t * 3 * n));
   ws.probs.resize(static_cast<std::size_t>(h * t * t));
   ws.context.resize(ws.x.size());
-  ws.up.resize(static_cast<std::size_t>(t * ff));
+  if (impl_->bf16) {
+    ws.rows16.resize(ws.x.size());
+    ws.up16.resize(static_cast<std::size_t>(t * ff));
+  } else {
+    ws.up.resize(static_cast<std::size_t>(t * ff));
+  }
+  void* up = impl_->bf16 ? static_cast<void*>(ws.up16.data()) : ws.up.data();
+  // A matmul's input: the F32 rows themselves, or their BF16 copy.
+  const auto matmul_input = [&](const Workspace::RowPrims& rows, float* src) -> void* {
+    if (!impl_->bf16) return src;
+    run_on(ws, rows.to_matmul_input, src, ws.rows16.data());
+    return ws.rows16.data();
+  };
 
   // Embeddings as BertEmbeddings sums them: (word + token type) + position.
   for (long p = 0; p < t; ++p) {
@@ -284,43 +159,60 @@ float OneDnnEncoder::score(Workspace& ws, const std::vector<std::int32_t>& token
     for (long i = 0; i < n; ++i) row[i] += w.types[static_cast<std::size_t>(type * n + i)];
     for (long i = 0; i < n; ++i) row[i] += w.positions[static_cast<std::size_t>(p * n + i)];
   }
-  layer_norm(ws, ws.rows(t).norm, t, n, ws.h.data(), ws.x.data(), impl_->embd_norm_scale,
-             impl_->embd_norm_shift);
+  layer_norm(ws, ws.rows(t).norm, ws.h.data(), ws.x.data(), impl_->embd_norm_scale, impl_->embd_norm_shift);
 
+  const long d = n / h;
   for (std::size_t il = 0; il < impl_->layers.size(); ++il) {
     const PackedLayer& layer = impl_->layers[il];
-    // Only the first token's row reaches the head: the last layer computes the others' keys and
-    // values, nothing more.
-    const long q = il + 1 == impl_->layers.size() ? 1 : t;
-    linear(ws, ws.rows(t).qkv, t, layer.qkv, ws.x.data(), ws.qkv.data());
+    // The last layer computes only the rows that reach the output; the others' keys and values
+    // are still needed.
+    const long q = il + 1 == impl_->layers.size() ? last_rows : t;
+    const auto& all = ws.rows(t);
+    linear(ws, all.qkv, layer.qkv, matmul_input(all, ws.x.data()), ws.qkv.data());
     const auto& att = ws.attention(q, t);
-    const long d = n / h;
-    const memory qkv_q = ws.view({{h, q, d}, kF32, Dims{d, 3 * n, 1}}, ws.qkv.data());
     const memory qkv_k = ws.view({{h, d, t}, kF32, Dims{d, 1, 3 * n}}, ws.qkv.data() + n);
     const memory qkv_v = ws.view({{h, t, d}, kF32, Dims{d, 3 * n, 1}}, ws.qkv.data() + 2 * n);
-    const memory probs = ws.view({{h, q, t}, kF32, Tag::abc}, ws.probs.data());
-    ws.run(att.scores, {{DNNL_ARG_SRC, qkv_q}, {DNNL_ARG_WEIGHTS, qkv_k}, {DNNL_ARG_DST, probs}});
-    ws.run(att.softmax, {{DNNL_ARG_SRC, probs}, {DNNL_ARG_DST, probs}});
-    ws.run(att.context, {{DNNL_ARG_SRC, probs},
-                         {DNNL_ARG_WEIGHTS, qkv_v},
-                         {DNNL_ARG_DST, ws.view({{h, q, d}, kF32, Dims{d, n, 1}}, ws.context.data())}});
+    run_on(ws, att.scores, ws.qkv.data(), ws.probs.data(), {{DNNL_ARG_WEIGHTS, qkv_k}});
+    run_on(ws, att.softmax, ws.probs.data(), ws.probs.data());
+    run_on(ws, att.context, ws.probs.data(), ws.context.data(), {{DNNL_ARG_WEIGHTS, qkv_v}});
     const auto& rows = ws.rows(q);
     // x += attention output (the matmul's sum post-op), then norm into h; h += feed-forward, then
     // norm back into x.
-    linear(ws, rows.attn_out, q, layer.attn_out, ws.context.data(), ws.x.data());
-    layer_norm(ws, rows.norm, q, n, ws.x.data(), ws.h.data(), layer.attn_norm_scale, layer.attn_norm_shift);
-    linear(ws, rows.ffn_up, q, layer.ffn_up, ws.h.data(), ws.up.data());
-    linear(ws, rows.ffn_down, q, layer.ffn_down, ws.up.data(), ws.h.data());
-    layer_norm(ws, rows.norm, q, n, ws.h.data(), ws.x.data(), layer.out_norm_scale, layer.out_norm_shift);
+    linear(ws, rows.attn_out, layer.attn_out, matmul_input(rows, ws.context.data()), ws.x.data());
+    layer_norm(ws, rows.norm, ws.x.data(), ws.h.data(), layer.attn_norm_scale, layer.attn_norm_shift);
+    linear(ws, rows.ffn_up, layer.ffn_up, matmul_input(rows, ws.h.data()), up);
+    linear(ws, rows.ffn_down, layer.ffn_down, up, ws.h.data());
+    layer_norm(ws, rows.norm, ws.h.data(), ws.x.data(), layer.out_norm_scale, layer.out_norm_shift);
   }
-
   ws.wait();
-  std::vector<float> first(ws.x.begin(), ws.x.begin() + n);
+}
+
+float OneDnnEncoder::score(Workspace& ws, const std::vector<std::int32_t>& tokens,
+                           std::size_t type1_from) const {
+  const EncoderWeights& w = *impl_->w;
+  if (w.output != EncoderOutput::Classifier) throw Error("internal error: score() on an embedding model");
+  forward(ws, tokens, type1_from, 1);
+  std::vector<float> first(ws.x.begin(), ws.x.begin() + w.n_embd);
   if (w.head_dense.in > 0) {
     first = dense_row(w.head_dense, first);
     for (float& v : first) v = std::tanh(v);
   }
   return dense_row(w.head_out, first)[0];
+}
+
+std::vector<float> OneDnnEncoder::embed(Workspace& ws, const std::vector<std::int32_t>& tokens) const {
+  const EncoderWeights& w = *impl_->w;
+  if (w.output != EncoderOutput::PooledEmbedding) throw Error("internal error: embed() on a cross-encoder");
+  const long t = static_cast<long>(tokens.size()), n = w.n_embd, rows = output_rows(t);
+  forward(ws, tokens, tokens.size(), rows);
+  // sentence-transformers' mean pooling: the sum over tokens (in order), divided by their count.
+  std::vector<float> pooled(ws.x.begin(), ws.x.begin() + n);
+  for (long r = 1; r < rows; ++r)
+    for (long i = 0; i < n; ++i)
+      pooled[static_cast<std::size_t>(i)] += ws.x[static_cast<std::size_t>(r * n + i)];
+  if (rows > 1)
+    for (float& v : pooled) v /= static_cast<float>(rows);
+  return pooled;
 }
 
 }  // namespace rerank::detail

@@ -62,6 +62,15 @@ PointwiseOptions parse_pointwise(const RerankerOptions& options) {
   if (runtime == "onednn" && !o.runtime.exact_gelu)
     throw Error(
         "pointwise: option gelu=llama applies to runtime=llama (the onednn runtime computes GELU exactly)");
+  // The onednn runtime's matrix products: auto (BF16 for BF16/8-bit weights on CPUs with native BF16),
+  // f32 or bf16.
+  const std::string precision = params.choice("precision", "auto", {"auto", "f32", "bf16"});
+  o.runtime.encoder_precision = precision == "f32"    ? RuntimeOptions::EncoderPrecision::F32
+                                : precision == "bf16" ? RuntimeOptions::EncoderPrecision::BF16
+                                                      : RuntimeOptions::EncoderPrecision::Auto;
+  if (precision != "auto" && runtime == "llama")
+    throw Error(
+        "pointwise: option precision applies to runtime=onednn (llama.cpp computes at the weights' types)");
   // 0: one worker per thread, up to 8 (the runtime caps workers at the thread count); cross-encoders
   // only (see RuntimeOptions::workers).
   const int workers = params.integer("workers", 0, 0, 64);

@@ -136,6 +136,31 @@ TEST(RerankCli, OptionsAreCheckedBeforeTheModelIsRead) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+// precision=bf16 is refused where it cannot apply: with the llama.cpp runtime (before the model is
+// read), and on a CPU without native BF16 (oneDNN told to see AVX-512 without BF16).
+TEST(RerankCli, Bf16PrecisionIsRefusedWhereItCannotApply) {
+  const std::string cands = scratch("bf16.jsonl"), out = scratch("bf16.run");
+  std::ofstream(cands) << R"({"query_id": "q1", "query": "x", "candidates": [{"id": "a", "text": "y"}]})"
+                       << "\n";
+  auto r = run_cli({"rerank", "--model", "/nonexistent/model.gguf", "--candidates", cands, "--output", out,
+                    "--param", "precision=bf16", "--param", "runtime=llama"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "rerank rerank: error: pointwise: option precision applies to runtime=onednn (llama.cpp computes "
+            "at the weights' types)\n");
+  const std::string model = rerank::test::tiny_model(rerank::test::Tiny::Bert);
+  ::setenv("DNNL_MAX_CPU_ISA", "AVX512_CORE", 1);
+  r = run_cli(
+      {"rerank", "--model", model, "--candidates", cands, "--output", out, "--param", "precision=bf16"});
+  const auto f32 = run_cli({"rerank", "--model", model, "--candidates", cands, "--output", out});
+  ::unsetenv("DNNL_MAX_CPU_ISA");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "rerank rerank: error: " + model +
+                ": BF16 precision needs a CPU with AVX512-BF16 or AMX (this one has neither; use f32)\n");
+  EXPECT_EQ(f32.exit_code, 0) << f32.err;  // F32 weights: auto computes in F32 on any CPU
+}
+
 // `--first-stage` retrieves and reranks in one command; the result is the same as reranking the
 // first stage's run file.
 TEST(RerankCli, FirstStageThenRerankEqualsRerankingItsRun) {

@@ -1,6 +1,7 @@
 // EmbeddingModel on tiny generated models: a text's vector does not depend on what else is in its
 // batch (bit for bit, as for the cross-encoder), for mean pooling (an encoder) and last-token
-// pooling (a decoder, including a text longer than one forward pass), and its cost accounting.
+// pooling (a decoder, including a text longer than one forward pass), and its cost accounting, on
+// llama.cpp (rerank.cpp's own runtime for BERT embedders: test_onednn_embedding.cpp).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -35,6 +36,7 @@ void expect_independent_of_batch_mates(const std::string& model_path,
   options.batch_tokens = 256;  // several passes; a text of more than 256 tokens goes in slices
   options.max_sequences = 4;
   options.threads = 2;
+  options.encoder_runtime = rerank::RuntimeOptions::EncoderRuntime::Llama;
   rerank::EmbeddingModel embedder(model, options);
   std::vector<std::string> texts;
   for (std::size_t i = 0; i < lengths.size(); ++i) texts.push_back(text_of(lengths[i], i));
@@ -78,6 +80,7 @@ TEST(EmbeddingModel, CostsBookEachTextsTokensAndEveryPassOnce) {
   options.batch_tokens = 128;
   options.max_sequences = 3;  // 6 sequences do not divide the batch: the context takes 8
   options.threads = 2;
+  options.encoder_runtime = rerank::RuntimeOptions::EncoderRuntime::Llama;
   rerank::EmbeddingModel embedder(model, options);
   std::vector<rerank::RerankCost> costs;
   // Two short texts share one pass (two aligned slots), the long one has its own.

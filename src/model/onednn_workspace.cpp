@@ -1,0 +1,153 @@
+#include "model/onednn_workspace.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "rerank/error.h"
+
+namespace rerank::detail {
+
+using dnnl::memory;
+using Dims = memory::dims;
+using Tag = memory::format_tag;
+constexpr auto kF32 = memory::data_type::f32;
+
+namespace {
+
+memory vector_memory(const dnnl::engine& eng, const std::vector<float>& values) {
+  memory m({Dims{static_cast<long>(values.size())}, kF32, Tag::a}, eng);
+  std::copy(values.begin(), values.end(), static_cast<float*>(m.get_data_handle()));
+  return m;
+}
+
+memory::desc rows_desc(long rows, long cols, memory::data_type type = kF32) {
+  return {Dims{rows, cols}, type, Tag::ab};
+}
+
+}  // namespace
+
+PackedLinear OneDnnEncoder::Impl::pack(const LinearWeights& l) const {
+  PackedLinear p{l.in, l.out, {}, {}};
+  const auto type = matmul_type();
+  const memory::desc any({l.in, l.out}, type, Tag::any);
+  const dnnl::matmul::primitive_desc pd(
+      dnnl::matmul::desc(rows_desc(128, l.in, type), any, rows_desc(128, l.out)), engine);
+  // PyTorch's [out, in] rows are the [in, out] matrix in column-major ("ba") order; the reorder
+  // also converts to BF16 (round to nearest even).
+  memory plain({Dims{l.in, l.out}, kF32, Tag::ba}, engine, const_cast<float*>(l.w.data()));
+  p.weights = memory(pd.weights_desc(), engine);
+  dnnl::stream s(engine);
+  dnnl::reorder(plain, p.weights).execute(s, plain, p.weights);
+  s.wait();
+  p.bias = memory({Dims{1, l.out}, kF32, Tag::ab}, engine);
+  std::copy(l.b.begin(), l.b.end(), static_cast<float*>(p.bias.get_data_handle()));
+  return p;
+}
+
+void OneDnnEncoder::Impl::pack_all() {
+  for (const auto& l : w->layers) {
+    PackedLayer p;
+    p.qkv = pack(l.qkv);
+    p.attn_out = pack(l.attn_out);
+    p.ffn_up = pack(l.ffn_up);
+    p.ffn_down = pack(l.ffn_down);
+    p.attn_norm_scale = vector_memory(engine, l.attn_norm.scale);
+    p.attn_norm_shift = vector_memory(engine, l.attn_norm.shift);
+    p.out_norm_scale = vector_memory(engine, l.out_norm.scale);
+    p.out_norm_shift = vector_memory(engine, l.out_norm.shift);
+    layers.push_back(std::move(p));
+  }
+  embd_norm_scale = vector_memory(engine, w->embd_norm.scale);
+  embd_norm_shift = vector_memory(engine, w->embd_norm.shift);
+  w->release_matrices();
+}
+
+dnnl::primitive_attr OneDnnEncoder::Workspace::attr(const dnnl::post_ops& ops) const {
+  dnnl::primitive_attr a;
+  a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  a.set_post_ops(ops);
+  return a;
+}
+
+namespace {
+// The primitive of `pd` with the size of its scratchpad.
+template <typename Primitive>
+OneDnnEncoder::Workspace::Step finish(const typename Primitive::primitive_desc& pd) {
+  return {Primitive(pd), pd.scratchpad_desc().get_size(), pd.src_desc(), pd.dst_desc()};
+}
+}  // namespace
+
+OneDnnEncoder::Workspace::Step OneDnnEncoder::Workspace::linear(long m, const PackedLinear& l,
+                                                                const dnnl::post_ops& ops,
+                                                                memory::data_type dst) {
+  const dnnl::matmul::desc d(rows_desc(m, l.in, impl_.matmul_type()), l.weights.get_desc(),
+                             memory::desc({1, l.out}, kF32, Tag::ab), rows_desc(m, l.out, dst));
+  const dnnl::matmul::primitive_desc pd(d, attr(ops), impl_.engine);
+  if (pd.weights_desc() != l.weights.get_desc())
+    throw Error("internal error: oneDNN chose another weight layout for " + std::to_string(m) + " rows");
+  return finish<dnnl::matmul>(pd);
+}
+
+const OneDnnEncoder::Workspace::RowPrims& OneDnnEncoder::Workspace::rows(long m) {
+  auto it = row_prims_.find(m);
+  if (it != row_prims_.end()) return it->second;
+  if (row_prims_.size() >= kMaxShapes) row_prims_.clear();  // bounded memory; rebuilding is cheap
+  const auto& l = impl_.layers.front();
+  const long n = impl_.w->n_embd;
+  dnnl::post_ops add_residual, gelu;
+  add_residual.append_sum(1.0f);
+  gelu.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
+  RowPrims p;
+  p.qkv = linear(m, l.qkv, {}, kF32);
+  p.attn_out = linear(m, l.attn_out, add_residual, kF32);
+  // BF16 runs keep the feed-forward's hidden layer in BF16: it is only ever a matmul input.
+  p.ffn_up = linear(m, l.ffn_up, gelu, impl_.matmul_type());
+  p.ffn_down = linear(m, l.ffn_down, add_residual, kF32);
+  const dnnl::layer_normalization_forward::desc d(
+      dnnl::prop_kind::forward_inference, rows_desc(m, n), impl_.w->norm_eps,
+      dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift);
+  p.norm = finish<dnnl::layer_normalization_forward>(
+      dnnl::layer_normalization_forward::primitive_desc(d, attr({}), impl_.engine));
+  if (impl_.bf16)
+    p.to_matmul_input = finish<dnnl::reorder>(dnnl::reorder::primitive_desc(
+        impl_.engine, rows_desc(m, n), impl_.engine, rows_desc(m, n, impl_.matmul_type()), attr({})));
+  return row_prims_.emplace(m, std::move(p)).first->second;
+}
+
+const OneDnnEncoder::Workspace::AttentionPrims& OneDnnEncoder::Workspace::attention(long queries, long keys) {
+  const auto key = std::make_pair(queries, keys);
+  auto it = attention_prims_.find(key);
+  if (it != attention_prims_.end()) return it->second;
+  if (attention_prims_.size() >= kMaxShapes) attention_prims_.clear();
+  const long h = impl_.w->n_head, n = impl_.w->n_embd, d = n / h, qkv = 3 * n;
+  AttentionPrims p;
+  // Q, K and V are strided views of the fused projection's rows; the context rows are written in
+  // place of the heads' concatenation.
+  const memory::desc q({h, queries, d}, kF32, Dims{d, qkv, 1});
+  const memory::desc kt({h, d, keys}, kF32, Dims{d, 1, qkv});
+  const memory::desc v({h, keys, d}, kF32, Dims{d, qkv, 1});
+  const memory::desc probs({h, queries, keys}, kF32, Tag::abc);
+  const memory::desc context({h, queries, d}, kF32, Dims{d, n, 1});
+  dnnl::primitive_attr scaled = attr({});
+  scaled.set_output_scales(0, {1.0f / std::sqrt(static_cast<float>(d))});
+  p.scores = finish<dnnl::matmul>(
+      dnnl::matmul::primitive_desc(dnnl::matmul::desc(q, kt, probs), scaled, impl_.engine));
+  p.softmax = finish<dnnl::softmax_forward>(dnnl::softmax_forward::primitive_desc(
+      dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, probs, 2), attr({}), impl_.engine));
+  p.context = finish<dnnl::matmul>(
+      dnnl::matmul::primitive_desc(dnnl::matmul::desc(probs, v, context), attr({}), impl_.engine));
+  return attention_prims_.emplace(key, std::move(p)).first->second;
+}
+
+void OneDnnEncoder::Workspace::run(const Step& step, std::unordered_map<int, memory> args) {
+  if (step.scratch > 0) {
+    if (scratch_.size() < step.scratch) scratch_.resize(step.scratch);
+    args.emplace(DNNL_ARG_SCRATCHPAD,
+                 memory({Dims{static_cast<long>(step.scratch)}, memory::data_type::u8, Tag::a}, impl_.engine,
+                        scratch_.data()));
+  }
+  step.prim.execute(stream_, args);
+}
+
+}  // namespace rerank::detail

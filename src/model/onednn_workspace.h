@@ -1,0 +1,96 @@
+// The internals of rerank.cpp's oneDNN encoder runtime (onednn_encoder.h), shared by its two source
+// files: the weights in the layout oneDNN's matmul chose for them, and the per-worker workspace of
+// primitives and buffers. Private to src/model.
+#pragma once
+#include <cstdint>
+#include <dnnl.hpp>
+#include <map>
+#include <memory>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "model/encoder_weights.h"
+#include "model/onednn_encoder.h"
+
+namespace rerank::detail {
+
+// A projection with its weights in the layout oneDNN's matmul chose for them (chosen once, for a
+// typical row count; the layout does not depend on the rows, which the workspace checks).
+struct PackedLinear {
+  int in = 0, out = 0;
+  dnnl::memory weights;
+  dnnl::memory bias;
+};
+
+struct PackedLayer {
+  PackedLinear qkv, attn_out, ffn_up, ffn_down;
+  dnnl::memory attn_norm_scale, attn_norm_shift, out_norm_scale, out_norm_shift;
+};
+
+struct OneDnnEncoder::Impl {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  std::unique_ptr<EncoderWeights> w;
+  // BF16: the projections' and feed-forward's inputs and weights are BF16 (F32 accumulation); F32
+  // everywhere else.
+  bool bf16 = false;
+  std::vector<PackedLayer> layers;
+  dnnl::memory embd_norm_scale, embd_norm_shift;
+
+  dnnl::memory::data_type matmul_type() const {
+    return bf16 ? dnnl::memory::data_type::bf16 : dnnl::memory::data_type::f32;
+  }
+  PackedLinear pack(const LinearWeights& l) const;
+  // Packs every layer's matrices and the norms, then frees the F32 copies of the matrices.
+  void pack_all();
+};
+
+// The primitives of one shape: projections and norms over `rows` rows; attention of `rows` queries
+// over `keys` keys. Each has its own scratchpad slice (user-managed), so workspaces share nothing.
+class OneDnnEncoder::Workspace {
+ public:
+  // Primitives kept per shape (a sequence length); creating one takes about 0.1 ms.
+  static constexpr std::size_t kMaxShapes = 256;
+
+  Workspace(const Impl& impl, int threads) : impl_(impl), stream_(impl.engine), threads_(threads) {}
+
+  struct Step {
+    dnnl::primitive prim;
+    std::size_t scratch = 0;
+    dnnl::memory::desc src, dst;  // what the primitive reads and writes (views are made of these)
+  };
+  struct RowPrims {
+    Step qkv, attn_out, norm, ffn_up, ffn_down;
+    Step to_matmul_input;  // BF16 only: rows of n_embd F32 values to BF16
+  };
+  struct AttentionPrims {
+    Step scores, softmax, context;
+  };
+
+  const RowPrims& rows(long m);
+  const AttentionPrims& attention(long queries, long keys);
+  void run(const Step& step, std::unordered_map<int, dnnl::memory> args);
+
+  dnnl::memory view(const dnnl::memory::desc& desc, void* data) const { return {desc, impl_.engine, data}; }
+  void wait() { stream_.wait(); }
+  int threads() const { return threads_; }
+
+  // F32 activations: the residual stream (x, h), fused Q/K/V rows, attention probabilities and
+  // context, the feed-forward's hidden layer (F32 runs).
+  std::vector<float> x, h, qkv, probs, context, up;
+  // BF16 runs: a matmul's input rows, and the feed-forward's hidden layer.
+  std::vector<std::uint16_t> rows16, up16;
+
+ private:
+  dnnl::primitive_attr attr(const dnnl::post_ops& ops) const;
+  Step linear(long m, const PackedLinear& l, const dnnl::post_ops& ops, dnnl::memory::data_type dst);
+
+  const Impl& impl_;
+  dnnl::stream stream_;
+  int threads_;
+  std::map<long, RowPrims> row_prims_;
+  std::map<std::pair<long, long>, AttentionPrims> attention_prims_;
+  std::vector<unsigned char> scratch_;
+};
+
+}  // namespace rerank::detail
