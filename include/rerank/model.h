@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -96,8 +97,10 @@ void validate_gguf_file(const std::string& path);
 
 class Model {
  public:
-  // Validates and loads the file. Throws rerank::Error for missing, corrupt or truncated files and
-  // for models rerank.cpp cannot run (e.g. an encoder-decoder).
+  // Validates the file and reads its metadata and vocabulary. Throws rerank::Error for missing,
+  // corrupt or truncated files and for models rerank.cpp cannot run (e.g. an encoder-decoder).
+  // llama.cpp loads the weights only when a runtime on llama.cpp first needs them: models that
+  // rerank.cpp's own encoder runtime computes never hold a second copy of them.
   static std::shared_ptr<const Model> load(const std::string& path);
 
   const ModelInfo& info() const { return info_; }
@@ -126,10 +129,14 @@ class Model {
  private:
   Model() = default;
   ModelInfo info_;
-  // The llama.cpp handle, for the runtime in src/model only (model/llama_session.h).
+  // The llama.cpp handle with the weights, for the runtime in src/model only
+  // (model/llama_session.h): loaded on first use, once; a failed load is retried by the next call.
   friend llama_model* raw_llama_model(const Model& model);
-  std::shared_ptr<llama_model> model_;
-  Tokenizer tokenizer_;
+  llama_model* weights() const;
+  bool q8_0_weights_ = false;
+  mutable std::once_flag weights_once_;
+  mutable std::shared_ptr<llama_model> weights_;
+  Tokenizer tokenizer_;  // holds the vocabulary-only llama.cpp model
 };
 
 }  // namespace rerank

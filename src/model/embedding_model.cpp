@@ -187,18 +187,19 @@ std::size_t EmbeddingModel::pooled_limit() const {
 
 namespace {
 // Cut to `limit` tokens, keeping a closing [SEP]/EOS: [CLS] text... [SEP], as Hugging Face truncates.
-void truncate_keeping_start(std::vector<std::int32_t>& tokens, std::size_t limit, const llama_vocab* vocab) {
+void truncate_keeping_start(std::vector<std::int32_t>& tokens, std::size_t limit,
+                            const SpecialTokens& special) {
   if (tokens.size() <= limit) return;
   const llama_token last = tokens.back();
-  const bool closing = last == llama_vocab_sep(vocab) || last == llama_vocab_eos(vocab);
+  const bool closing = (special.sep >= 0 && last == special.sep) || (special.eos >= 0 && last == special.eos);
   tokens.resize(limit);
   if (closing) tokens.back() = last;
 }
 }  // namespace
 
 Sequences EmbeddingModel::tokenize(const std::vector<std::string>& texts) const {
-  const llama_vocab* vocab = llama_model_get_vocab(raw_llama_model(*model_));
-  const llama_token eos = llama_vocab_eos(vocab);
+  const SpecialTokens special = model_->tokenizer().special_tokens();
+  const llama_token eos = special.eos;
   Sequences tokens(texts.size());
   for (std::size_t i = 0; i < texts.size(); ++i) {
     tokens[i] = model_->tokenizer().tokenize(texts[i], true, false);
@@ -207,7 +208,7 @@ Sequences EmbeddingModel::tokenize(const std::vector<std::string>& texts) const 
     if (tokens[i].empty())
       throw InvalidInput("cannot embed an empty text with this model (it adds no special tokens)");
     if (state_->pooled) {
-      truncate_keeping_start(tokens[i], pooled_limit(), vocab);
+      truncate_keeping_start(tokens[i], pooled_limit(), special);
     } else if (tokens[i].size() > static_cast<std::size_t>(options_.context_tokens)) {
       // Keep the end: with last-token pooling the final token carries the embedding.
       tokens[i].erase(tokens[i].begin(),
@@ -223,7 +224,7 @@ std::vector<std::vector<float>> EmbeddingModel::embed(const std::vector<std::str
   if (state_->native) return embed_native(tokens, costs);
   llama_context* ctx = state_->ctx.get();
   llama_memory_t mem = llama_get_memory(ctx);
-  const int n_embd = llama_model_n_embd(raw_llama_model(*model_));
+  const int n_embd = model_->info().n_embd;
   // As in the cross-encoder, a text's layout in its pass depends on its own length only, so that
   // its embedding does not depend on its batch-mates (see detail::PassLayout).
   const auto budget = static_cast<std::size_t>(options_.batch_tokens);

@@ -222,10 +222,12 @@ void EncoderWeights::token_row(std::int32_t id, float* out) const {
   dequantize_row(token_type_, token_table_ + static_cast<std::size_t>(id) * token_row_bytes_, n_embd, out);
 }
 
-void EncoderWeights::release_matrices() {
-  for (auto& layer : layers)
-    for (LinearWeights* l : {&layer.qkv, &layer.attn_out, &layer.ffn_up, &layer.ffn_down})
-      std::vector<float>().swap(l->w);
+void EncoderWeights::release_matrices(std::size_t il) {
+  auto& layer = layers.at(il);
+  for (LinearWeights* l : {&layer.qkv, &layer.attn_out, &layer.ffn_up, &layer.ffn_down})
+    std::vector<float>().swap(l->w);
 }
+
+void EncoderWeights::release_file_pages() const { file_->release_pages(); }
 
 }  // namespace rerank::detail

@@ -64,8 +64,10 @@ class EncoderWeights {
   std::int64_t vocab() const { return n_vocab_; }
   // Writes token `id`'s embedding to out[0 .. n_embd). Throws for ids outside the table.
   void token_row(std::int32_t id, float* out) const;
-  // Frees the dequantized matrices once a runtime has copied them into its own layout.
-  void release_matrices();
+  // Frees layer `il`'s dequantized matrices once a runtime has copied them into its own layout.
+  void release_matrices(std::size_t il);
+  // Drops the file's pages read so far from the process's memory (see MappedFile::release_pages).
+  void release_file_pages() const;
 
  private:
   EncoderWeights() = default;

@@ -44,6 +44,10 @@ MappedFile::MappedFile(const std::string& path) {
 
 MappedFile::~MappedFile() { ::munmap(const_cast<unsigned char*>(data_), size_); }
 
+void MappedFile::release_pages() const {
+  ::madvise(const_cast<unsigned char*>(data_), size_, MADV_DONTNEED);  // advice: failure changes nothing
+}
+
 void dequantize_row(int type, const unsigned char* src, int width, float* out) {
   if (type == GGML_TYPE_F32) {
     std::memcpy(out, src, sizeof(float) * static_cast<std::size_t>(width));

@@ -32,6 +32,9 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
   const unsigned char* data() const { return data_; }
   std::size_t size() const { return size_; }
+  // Drops the pages read so far from this process (they stay in the page cache, and come back on
+  // the next read): once the encoder runtime has copied the weights, only a few token rows are read.
+  void release_pages() const;
 
  private:
   const unsigned char* data_ = nullptr;

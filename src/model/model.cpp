@@ -28,9 +28,15 @@ std::string to_string(ModelKind kind) {
 
 namespace {
 struct GgufSummary {
+  std::uint64_t n_elements = 0;           // of every tensor: llama.cpp's parameter count
+  std::vector<std::string> class_labels;  // {arch}.classifier.output_labels
   bool has_q8_0 = false;
   bool has_cls_head = false;  // a classification head (cls.output / cls tensors)
 };
+
+constexpr const char* kLoadFailure =
+    "llama.cpp could not load the model (unsupported architecture or inconsistent tensors; set "
+    "RERANK_LLAMA_LOG=1 for llama.cpp's reason)";
 
 GgufSummary inspect_gguf(const std::string& path) {
   GgufSummary summary;
@@ -46,16 +52,29 @@ GgufSummary inspect_gguf(const std::string& path) {
   if (in.gcount() != 4 || std::memcmp(magic, "GGUF", 4) != 0)
     throw Error(path + ": not a GGUF file (no GGUF magic at the start)");
 
-  gguf_init_params params{/*no_alloc=*/true, /*ctx=*/nullptr};
+  ggml_context* shapes = nullptr;
+  gguf_init_params params{/*no_alloc=*/true, /*ctx=*/&shapes};
   gguf_context* ctx = gguf_init_from_file(path.c_str(), params);
   if (!ctx) throw Error(path + ": corrupt GGUF file (header, metadata or tensor table does not parse)");
+  for (ggml_tensor* t = ggml_get_first_tensor(shapes); t; t = ggml_get_next_tensor(shapes, t))
+    summary.n_elements += static_cast<std::uint64_t>(ggml_nelements(t));
+  ggml_free(shapes);
   std::uint64_t needed = gguf_get_data_offset(ctx);
   for (std::int64_t i = 0; i < gguf_get_n_tensors(ctx); ++i)
     needed = std::max<std::uint64_t>(
         needed, gguf_get_data_offset(ctx) + gguf_get_tensor_offset(ctx, i) + gguf_get_tensor_size(ctx, i));
   for (std::int64_t i = 0; i < gguf_get_n_tensors(ctx); ++i)
     if (gguf_get_tensor_type(ctx, i) == GGML_TYPE_Q8_0) summary.has_q8_0 = true;
-  const bool has_arch = gguf_find_key(ctx, "general.architecture") >= 0;
+  const auto arch_key = gguf_find_key(ctx, "general.architecture");
+  const bool has_arch = arch_key >= 0 && gguf_get_kv_type(ctx, arch_key) == GGUF_TYPE_STRING;
+  if (has_arch) {
+    const std::string labels = std::string(gguf_get_val_str(ctx, arch_key)) + ".classifier.output_labels";
+    const auto id = gguf_find_key(ctx, labels.c_str());
+    if (id >= 0 && gguf_get_kv_type(ctx, id) == GGUF_TYPE_ARRAY &&
+        gguf_get_arr_type(ctx, id) == GGUF_TYPE_STRING)
+      for (std::size_t i = 0; i < gguf_get_arr_n(ctx, id); ++i)
+        summary.class_labels.emplace_back(gguf_get_arr_str(ctx, id, i));
+  }
   summary.has_cls_head =
       gguf_find_tensor(ctx, "cls.output.weight") >= 0 || gguf_find_tensor(ctx, "cls.weight") >= 0;
   gguf_free(ctx);
@@ -118,29 +137,28 @@ int meta_int(const llama_model* m, const std::string& key, int fallback) {
   }
 }
 
-// The model's metadata, as llama.cpp loaded it (the kind is set by classify()).
-ModelInfo read_info(llama_model* raw, const std::string& path) {
+// The model's metadata, as a vocabulary-only llama.cpp model holds it: its scalar keys (llama.cpp
+// reads hyperparameters with the weights only), the class labels from the file (the kind is set by
+// classify()).
+ModelInfo read_info(llama_model* raw, const std::string& path, const GgufSummary& summary) {
   ModelInfo info;
   info.path = path;
   info.arch = meta_string(raw, "general.architecture");
   info.name = meta_string(raw, "general.name");
-  info.n_ctx_train = llama_model_n_ctx_train(raw);
-  info.n_embd = llama_model_n_embd(raw);
-  info.n_layer = llama_model_n_layer(raw);
-  info.n_head = llama_model_n_head(raw);
-  info.n_head_kv = llama_model_n_head_kv(raw);
+  info.n_ctx_train = meta_int(raw, info.arch + ".context_length", 0);
+  info.n_embd = meta_int(raw, info.arch + ".embedding_length", 0);
+  info.n_layer = meta_int(raw, info.arch + ".block_count", 0);
+  info.n_head = meta_int(raw, info.arch + ".attention.head_count", 0);
+  info.n_head_kv = meta_int(raw, info.arch + ".attention.head_count_kv", info.n_head);
   info.head_dim =
       meta_int(raw, info.arch + ".attention.key_length", info.n_head ? info.n_embd / info.n_head : 0);
   info.n_ff = meta_int(raw, info.arch + ".feed_forward_length", 0);
   info.n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(raw));
-  info.n_params = llama_model_n_params(raw);
   info.causal = meta_string(raw, info.arch + ".attention.causal") != "false";
   info.pooling_type = meta_int(raw, info.arch + ".pooling_type", -1);
   info.rank_head = info.pooling_type == LLAMA_POOLING_TYPE_RANK;
-  for (std::uint32_t i = 0; i < llama_model_n_cls_out(raw); ++i) {
-    const char* label = llama_model_cls_label(raw, i);
-    info.class_labels.emplace_back(label ? label : "");
-  }
+  // llama.cpp's classifier has one unnamed output unless the file names its outputs.
+  info.class_labels = summary.class_labels.empty() ? std::vector<std::string>{""} : summary.class_labels;
   if (const char* tmpl = llama_model_chat_template(raw, "rerank")) info.rerank_template = tmpl;
   if (const char* tmpl = llama_model_chat_template(raw, nullptr)) info.chat_template = tmpl;
   return info;
@@ -169,21 +187,14 @@ std::shared_ptr<const Model> Model::load(const std::string& path) {
   ensure_llama_backend();
   const GgufSummary summary = inspect_gguf(path);  // also rejects malformed files
   llama_model_params mp = llama_model_default_params();
-  mp.n_gpu_layers = 0;
-#ifndef RERANK_LLAMA_AMX_SAFE
-  // A llama.cpp built by GCC 12 without scripts/bootstrap.sh's header fix faults in its AMX Q8_0
-  // matmul (ggml-org/llama.cpp#20824), so such builds use Q8_0 weights as stored, off the AMX path.
-  if (summary.has_q8_0) mp.use_extra_bufts = false;
-#endif
+  mp.vocab_only = true;  // metadata, hyperparameters and vocabulary; weights() loads the rest
   llama_model* raw = llama_model_load_from_file(path.c_str(), mp);
-  if (!raw)
-    throw Error(path +
-                ": llama.cpp could not load the model (unsupported architecture or inconsistent tensors; "
-                "set RERANK_LLAMA_LOG=1 for llama.cpp's reason)");
+  if (!raw) throw Error(path + ": " + kLoadFailure);
   std::shared_ptr<Model> model(new Model());
-  model->model_ = std::shared_ptr<llama_model>(raw, [](llama_model* m) { llama_model_free(m); });
-  model->tokenizer_ = Tokenizer::from_model(model->model_);
-  model->info_ = read_info(raw, path);
+  model->q8_0_weights_ = summary.has_q8_0;
+  model->tokenizer_ = Tokenizer::from_model(std::shared_ptr<llama_model>(raw, llama_model_free));
+  model->info_ = read_info(raw, path, summary);
+  model->info_.n_params = summary.n_elements;
   if (llama_model_has_encoder(raw))
     throw Error(path + ": " + model->info_.arch +
                 " is an encoder-decoder model, which rerank.cpp does not support");
@@ -245,6 +256,22 @@ double Model::forward_flops(std::uint64_t new_tokens, std::uint64_t past_tokens,
   return 2.0 * dense * n + attention + head;
 }
 
-llama_model* raw_llama_model(const Model& model) { return model.model_.get(); }
+llama_model* Model::weights() const {
+  std::call_once(weights_once_, [this] {
+    llama_model_params mp = llama_model_default_params();
+    mp.n_gpu_layers = 0;
+#ifndef RERANK_LLAMA_AMX_SAFE
+    // A llama.cpp built by GCC 12 without scripts/bootstrap.sh's header fix faults in its AMX Q8_0
+    // matmul (ggml-org/llama.cpp#20824), so such builds use Q8_0 weights as stored, off the AMX path.
+    if (q8_0_weights_) mp.use_extra_bufts = false;
+#endif
+    llama_model* raw = llama_model_load_from_file(info_.path.c_str(), mp);
+    if (!raw) throw Error(info_.path + ": " + kLoadFailure);
+    weights_ = std::shared_ptr<llama_model>(raw, llama_model_free);
+  });
+  return weights_.get();
+}
+
+llama_model* raw_llama_model(const Model& model) { return model.weights(); }
 
 }  // namespace rerank

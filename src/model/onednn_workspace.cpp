@@ -46,7 +46,9 @@ PackedLinear OneDnnEncoder::Impl::pack(const LinearWeights& l) const {
 }
 
 void OneDnnEncoder::Impl::pack_all() {
-  for (const auto& l : w->layers) {
+  // Each layer's F32 copy is freed as soon as it is packed, so that the two never both exist whole.
+  for (std::size_t il = 0; il < w->layers.size(); ++il) {
+    const auto& l = w->layers[il];
     PackedLayer p;
     p.qkv = pack(l.qkv);
     p.attn_out = pack(l.attn_out);
@@ -57,10 +59,11 @@ void OneDnnEncoder::Impl::pack_all() {
     p.out_norm_scale = vector_memory(engine, l.out_norm.scale);
     p.out_norm_shift = vector_memory(engine, l.out_norm.shift);
     layers.push_back(std::move(p));
+    w->release_matrices(il);
   }
   embd_norm_scale = vector_memory(engine, w->embd_norm.scale);
   embd_norm_shift = vector_memory(engine, w->embd_norm.shift);
-  w->release_matrices();
+  w->release_file_pages();
 }
 
 dnnl::primitive_attr OneDnnEncoder::Workspace::attr(const dnnl::post_ops& ops) const {

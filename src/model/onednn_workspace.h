@@ -41,7 +41,8 @@ struct OneDnnEncoder::Impl {
     return bf16 ? dnnl::memory::data_type::bf16 : dnnl::memory::data_type::f32;
   }
   PackedLinear pack(const LinearWeights& l) const;
-  // Packs every layer's matrices and the norms, then frees the F32 copies of the matrices.
+  // Packs every layer's matrices and the norms, freeing the F32 copies of the matrices and the file's
+  // pages they were read from.
   void pack_all();
 };
 

@@ -117,6 +117,30 @@ TEST(ModelLoad, TinyBertIsACrossEncoder) {
   EXPECT_EQ(info.rerank_template, "");
 }
 
+// Model::load reads the vocabulary only; llama.cpp loads the weights when a runtime on it first asks,
+// and the parameter count read from the file's tensor table is llama.cpp's own.
+TEST(ModelLoad, WeightsLoadOnFirstUseAndTheParameterCountIsLlamaCpps) {
+  for (Tiny which : {Tiny::Bert, Tiny::Qwen3WithHead}) {
+    const auto m = rerank::Model::load(tiny_model(which));
+    EXPECT_GT(m->info().n_params, 0u);
+    llama_model* weights = rerank::raw_llama_model(*m);
+    const auto& info = m->info();
+    EXPECT_EQ(info.n_params, llama_model_n_params(weights)) << info.arch;
+    // The hyperparameters read from the metadata are the ones llama.cpp loads with the weights.
+    EXPECT_EQ(info.n_ctx_train, llama_model_n_ctx_train(weights));
+    EXPECT_EQ(info.n_embd, llama_model_n_embd(weights));
+    EXPECT_EQ(info.n_layer, llama_model_n_layer(weights));
+    EXPECT_EQ(info.n_head, llama_model_n_head(weights));
+    EXPECT_EQ(info.n_head_kv, llama_model_n_head_kv(weights));
+    ASSERT_EQ(info.class_labels.size(), llama_model_n_cls_out(weights));
+    for (std::uint32_t i = 0; i < llama_model_n_cls_out(weights); ++i) {
+      const char* label = llama_model_cls_label(weights, i);
+      EXPECT_EQ(info.class_labels[i], label ? label : "");
+    }
+    EXPECT_EQ(rerank::raw_llama_model(*m), weights) << "loaded once";
+  }
+}
+
 TEST(ModelLoad, TinyQwen3IsADecoderWithItsRerankTemplate) {
   for (Tiny which : {Tiny::Qwen3, Tiny::Qwen3WithHead}) {
     const auto m = rerank::Model::load(tiny_model(which));
