@@ -60,8 +60,8 @@ struct RuntimeOptions {
   enum class EncoderRuntime { Auto, Llama, OneDnn };
   EncoderRuntime encoder_runtime = EncoderRuntime::Auto;
   // rerank.cpp's own encoder runtime: the arithmetic of its matrix products. F32 everywhere, or
-  // BF16 inputs with F32 accumulation for the projections and feed-forward (about twice the
-  // throughput on CPUs with AVX512-BF16 or AMX; attention, norms and residuals stay F32). Auto:
+  // BF16 inputs with F32 accumulation (about twice the matmul throughput on CPUs with AVX512-BF16
+  // or AMX; scores, softmax, norms and residuals stay F32). Auto:
   // BF16 when the model's matrices carry no more precision than BF16 does (BF16, Q8_0 and smaller
   // quantizations) and the CPU computes BF16 natively, else F32. BF16 fails on a CPU without it.
   enum class EncoderPrecision { Auto, F32, BF16 };

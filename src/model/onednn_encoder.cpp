@@ -132,21 +132,31 @@ void OneDnnEncoder::forward(Workspace& ws, const std::vector<std::int32_t>& toke
     throw Error("internal error: a sequence of " + std::to_string(t) + " tokens for an encoder of " +
                 std::to_string(w.n_ctx) + " positions");
   omp_set_num_threads(ws.threads());
-  ws.x.resize(static_cast<std::size_t>(t * n));
-  ws.h.resize(ws.x.size());
-  ws.qkv.resize(static_cast<std::size_t>(t * 3 * n));
-  ws.probs.resize(static_cast<std::size_t>(h * t * t));
-  ws.context.resize(ws.x.size());
-  if (impl_->bf16) {
-    ws.rows16.resize(ws.x.size());
-    ws.up16.resize(static_cast<std::size_t>(t * ff));
+  const auto rows_of = [](long rows, long cols) { return static_cast<std::size_t>(rows * cols); };
+  ws.x.resize(rows_of(t, n));
+  ws.h.resize(rows_of(t, n));
+  ws.probs.resize(rows_of(h * t, t));  // the scores, then (F32 runs) the probabilities
+  const bool bf16 = impl_->bf16;
+  if (bf16) {
+    ws.rows16.resize(rows_of(t, n));
+    ws.qkv16.resize(rows_of(t, 3 * n));
+    ws.probs16.resize(rows_of(h * t, t));
+    ws.up16.resize(rows_of(t, ff));
   } else {
-    ws.up.resize(static_cast<std::size_t>(t * ff));
+    ws.qkv.resize(rows_of(t, 3 * n));
+    ws.context.resize(rows_of(t, n));
+    ws.up.resize(rows_of(t, ff));
   }
-  void* up = impl_->bf16 ? static_cast<void*>(ws.up16.data()) : ws.up.data();
+  // Buffers whose type follows the precision: fused Q/K/V rows (`at` finds a column of the first
+  // row), attention probabilities, the context rows, the feed-forward's hidden layer.
+  void* qkv = bf16 ? static_cast<void*>(ws.qkv16.data()) : ws.qkv.data();
+  const auto at = [&](long column) { return static_cast<char*>(qkv) + column * (bf16 ? 2 : 4); };
+  void* probs = bf16 ? static_cast<void*>(ws.probs16.data()) : ws.probs.data();
+  void* context = bf16 ? static_cast<void*>(ws.rows16.data()) : ws.context.data();
+  void* up = bf16 ? static_cast<void*>(ws.up16.data()) : ws.up.data();
   // A matmul's input: the F32 rows themselves, or their BF16 copy.
   const auto matmul_input = [&](const Workspace::RowPrims& rows, float* src) -> void* {
-    if (!impl_->bf16) return src;
+    if (!bf16) return src;
     run_on(ws, rows.to_matmul_input, src, ws.rows16.data());
     return ws.rows16.data();
   };
@@ -161,24 +171,21 @@ void OneDnnEncoder::forward(Workspace& ws, const std::vector<std::int32_t>& toke
   }
   layer_norm(ws, ws.rows(t).norm, ws.h.data(), ws.x.data(), impl_->embd_norm_scale, impl_->embd_norm_shift);
 
-  const long d = n / h;
   for (std::size_t il = 0; il < impl_->layers.size(); ++il) {
     const PackedLayer& layer = impl_->layers[il];
     // The last layer computes only the rows that reach the output; the others' keys and values
     // are still needed.
     const long q = il + 1 == impl_->layers.size() ? last_rows : t;
     const auto& all = ws.rows(t);
-    linear(ws, all.qkv, layer.qkv, matmul_input(all, ws.x.data()), ws.qkv.data());
+    linear(ws, all.qkv, layer.qkv, matmul_input(all, ws.x.data()), qkv);
     const auto& att = ws.attention(q, t);
-    const memory qkv_k = ws.view({{h, d, t}, kF32, Dims{d, 1, 3 * n}}, ws.qkv.data() + n);
-    const memory qkv_v = ws.view({{h, t, d}, kF32, Dims{d, 3 * n, 1}}, ws.qkv.data() + 2 * n);
-    run_on(ws, att.scores, ws.qkv.data(), ws.probs.data(), {{DNNL_ARG_WEIGHTS, qkv_k}});
-    run_on(ws, att.softmax, ws.probs.data(), ws.probs.data());
-    run_on(ws, att.context, ws.probs.data(), ws.context.data(), {{DNNL_ARG_WEIGHTS, qkv_v}});
+    run_on(ws, att.scores, qkv, ws.probs.data(), {{DNNL_ARG_WEIGHTS, ws.view(att.keys, at(n))}});
+    run_on(ws, att.softmax, ws.probs.data(), probs);
+    run_on(ws, att.context, probs, context, {{DNNL_ARG_WEIGHTS, ws.view(att.values, at(2 * n))}});
     const auto& rows = ws.rows(q);
     // x += attention output (the matmul's sum post-op), then norm into h; h += feed-forward, then
     // norm back into x.
-    linear(ws, rows.attn_out, layer.attn_out, matmul_input(rows, ws.context.data()), ws.x.data());
+    linear(ws, rows.attn_out, layer.attn_out, context, ws.x.data());
     layer_norm(ws, rows.norm, ws.x.data(), ws.h.data(), layer.attn_norm_scale, layer.attn_norm_shift);
     linear(ws, rows.ffn_up, layer.ffn_up, matmul_input(rows, ws.h.data()), up);
     linear(ws, rows.ffn_down, layer.ffn_down, up, ws.h.data());

@@ -10,9 +10,9 @@
 // mean or first token, as sentence-transformers pools (embedding models). Where only the first
 // token's row is needed, the last layer computes only that row after attention.
 //
-// Precision: F32 throughout, or BF16 inputs and weights with F32 accumulation in the projections and
-// the feed-forward (RuntimeOptions::EncoderPrecision); attention, norms, residuals and the head stay
-// F32.
+// Precision: F32 throughout, or BF16 matmul inputs and weights with F32 accumulation
+// (RuntimeOptions::EncoderPrecision): the projections, the feed-forward, and attention's Q, K, V
+// and probabilities; attention scores, the softmax, norms, residuals and the head stay F32.
 #pragma once
 #include <cstdint>
 #include <memory>

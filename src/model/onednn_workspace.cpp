@@ -102,7 +102,8 @@ const OneDnnEncoder::Workspace::RowPrims& OneDnnEncoder::Workspace::rows(long m)
   add_residual.append_sum(1.0f);
   gelu.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
   RowPrims p;
-  p.qkv = linear(m, l.qkv, {}, kF32);
+  // BF16 runs keep Q, K and V in BF16: they are only ever matmul inputs.
+  p.qkv = linear(m, l.qkv, {}, impl_.matmul_type());
   p.attn_out = linear(m, l.attn_out, add_residual, kF32);
   // BF16 runs keep the feed-forward's hidden layer in BF16: it is only ever a matmul input.
   p.ffn_up = linear(m, l.ffn_up, gelu, impl_.matmul_type());
@@ -124,22 +125,27 @@ const OneDnnEncoder::Workspace::AttentionPrims& OneDnnEncoder::Workspace::attent
   if (it != attention_prims_.end()) return it->second;
   if (attention_prims_.size() >= kMaxShapes) attention_prims_.clear();
   const long h = impl_.w->n_head, n = impl_.w->n_embd, d = n / h, qkv = 3 * n;
+  const auto type = impl_.matmul_type();
   AttentionPrims p;
   // Q, K and V are strided views of the fused projection's rows; the context rows are written in
-  // place of the heads' concatenation.
-  const memory::desc q({h, queries, d}, kF32, Dims{d, qkv, 1});
-  const memory::desc kt({h, d, keys}, kF32, Dims{d, 1, qkv});
-  const memory::desc v({h, keys, d}, kF32, Dims{d, qkv, 1});
-  const memory::desc probs({h, queries, keys}, kF32, Tag::abc);
-  const memory::desc context({h, queries, d}, kF32, Dims{d, n, 1});
+  // place of the heads' concatenation. Scores and the softmax are F32; in BF16 runs the softmax
+  // writes BF16 probabilities and the context goes straight into the output projection's input.
+  const memory::desc q({h, queries, d}, type, Dims{d, qkv, 1});
+  p.keys = memory::desc({h, d, keys}, type, Dims{d, 1, qkv});
+  p.values = memory::desc({h, keys, d}, type, Dims{d, qkv, 1});
+  const memory::desc scores({h, queries, keys}, kF32, Tag::abc);
+  const memory::desc probs({h, queries, keys}, type, Tag::abc);
+  const memory::desc context({h, queries, d}, type, Dims{d, n, 1});
   dnnl::primitive_attr scaled = attr({});
   scaled.set_output_scales(0, {1.0f / std::sqrt(static_cast<float>(d))});
   p.scores = finish<dnnl::matmul>(
-      dnnl::matmul::primitive_desc(dnnl::matmul::desc(q, kt, probs), scaled, impl_.engine));
-  p.softmax = finish<dnnl::softmax_forward>(dnnl::softmax_forward::primitive_desc(
-      dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, probs, 2), attr({}), impl_.engine));
+      dnnl::matmul::primitive_desc(dnnl::matmul::desc(q, p.keys, scores), scaled, impl_.engine));
+  p.softmax = finish<dnnl::softmax_v2_forward>(dnnl::softmax_v2_forward::primitive_desc(
+      dnnl::softmax_v2_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::softmax_accurate,
+                                     scores, probs, 2),
+      attr({}), impl_.engine));
   p.context = finish<dnnl::matmul>(
-      dnnl::matmul::primitive_desc(dnnl::matmul::desc(probs, v, context), attr({}), impl_.engine));
+      dnnl::matmul::primitive_desc(dnnl::matmul::desc(probs, p.values, context), attr({}), impl_.engine));
   return attention_prims_.emplace(key, std::move(p)).first->second;
 }
 

@@ -66,6 +66,7 @@ class OneDnnEncoder::Workspace {
   };
   struct AttentionPrims {
     Step scores, softmax, context;
+    dnnl::memory::desc keys, values;  // the matmuls' K^T and V operands: views of the fused rows
   };
 
   const RowPrims& rows(long m);
@@ -76,11 +77,12 @@ class OneDnnEncoder::Workspace {
   void wait() { stream_.wait(); }
   int threads() const { return threads_; }
 
-  // F32 activations: the residual stream (x, h), fused Q/K/V rows, attention probabilities and
-  // context, the feed-forward's hidden layer (F32 runs).
+  // F32 activations: the residual stream (x, h) and attention scores; in F32 runs also the fused
+  // Q/K/V rows, the context and the feed-forward's hidden layer.
   std::vector<float> x, h, qkv, probs, context, up;
-  // BF16 runs: a matmul's input rows, and the feed-forward's hidden layer.
-  std::vector<std::uint16_t> rows16, up16;
+  // BF16 runs: a matmul's input rows, fused Q/K/V rows, attention probabilities and the
+  // feed-forward's hidden layer.
+  std::vector<std::uint16_t> rows16, qkv16, probs16, up16;
 
  private:
   dnnl::primitive_attr attr(const dnnl::post_ops& ops) const;
