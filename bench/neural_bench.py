@@ -83,6 +83,43 @@ def post_json(url, body, timeout):
         return json.loads(r.read())
 
 
+def start_llama_server(cmd, log_path):
+    """Starts llama-server (`cmd`, listening on 127.0.0.1) and waits until /health answers; returns the
+    process and its base URL. Its output goes to `log_path`."""
+    server = Path(str(cmd[0]))
+    port = cmd[cmd.index("--port") + 1]
+    log("$ " + " ".join(str(c) for c in cmd))
+    # bootstrap.sh links llama-server statically; a shared build's libraries would sit next to it.
+    env = dict(os.environ, LD_LIBRARY_PATH=os.pathsep.join(
+        p for p in (str(server.parent), os.environ.get("LD_LIBRARY_PATH", "")) if p))
+    with open(log_path, "w") as log_file:
+        proc = subprocess.Popen([str(c) for c in cmd], stdout=log_file, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 600
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"llama-server exited with {proc.returncode}; see {log_path}")
+        try:
+            with urllib.request.urlopen(base + "/health", timeout=5) as r:
+                if r.status == 200:
+                    return proc, base
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        if time.time() > deadline:
+            stop_llama_server(proc)
+            raise RuntimeError("llama-server did not become healthy within 600 s")
+        time.sleep(0.5)
+
+
+def stop_llama_server(proc):
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def server_scores(server, model, spec, requests, max_tokens, threads, workdir, parallel):
     """Scores every request with llama-server; returns ({(qid, doc): score}, seconds of scoring)."""
     slot_ctx = ((int(max_tokens) + 16 + 63) // 64) * 64
@@ -94,27 +131,8 @@ def server_scores(server, model, spec, requests, max_tokens, threads, workdir, p
            "-np", parallel, "-c", slot_ctx * parallel, "-b", max(2048, ubatch), "-ub", ubatch, "--no-webui"]
     # Weight repacking stays on (llama-server's default), Q8_0 included: bootstrap.sh builds llama-server
     # with the same AMX header fix as rerank.cpp's llama.cpp, so both run the same AMX kernels.
-    log_file = open(workdir / "llama-server.log", "w")
-    log("$ " + " ".join(str(c) for c in cmd))
-    # bootstrap.sh links llama-server statically; a shared build's libraries would sit next to it.
-    env = dict(os.environ, LD_LIBRARY_PATH=os.pathsep.join(
-        p for p in (str(Path(server).parent), os.environ.get("LD_LIBRARY_PATH", "")) if p))
-    proc = subprocess.Popen([str(c) for c in cmd], stdout=log_file, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_llama_server(cmd, workdir / "llama-server.log")
     try:
-        deadline = time.time() + 600
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"llama-server exited with {proc.returncode}; see {workdir / 'llama-server.log'}")
-            try:
-                with urllib.request.urlopen(base + "/health", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, OSError):
-                pass
-            if time.time() > deadline:
-                raise RuntimeError("llama-server did not become healthy within 600 s")
-            time.sleep(0.5)
         first = requests[0]
         post_json(base + "/v1/rerank", {"query": first["query"], "documents": first["documents"][:2]}, 600)  # warm-up
         scores, seconds = {}, 0.0
@@ -128,13 +146,7 @@ def server_scores(server, model, spec, requests, max_tokens, threads, workdir, p
             log(f"llama-server: query {req['qid']}: {len(req['documents'])} docs, total {seconds:.1f} s")
         return scores, seconds
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log_file.close()
+        stop_llama_server(proc)
 
 
 def read_trec(path):

@@ -5,9 +5,13 @@
 // it and estimates the FLOPs of scoring them from the model's tensor shapes.
 //
 //   bench_neural_inputs --model M.gguf --queries Q.jsonl --corpus C.jsonl [--run RUN] [--qrels TSV]
-//                       --num-queries N --depth 100 --doc-tokens 256 --out DIR
+//                       --num-queries N --depth 100 --doc-tokens 256 [--max-pair-tokens 512] --out DIR
 // Writes DIR/queries.jsonl, corpus.jsonl (title "", truncated text), run.trec, requests.jsonl
 // ({"qid","query","doc_ids","documents"} per query) and stats.json.
+// --max-pair-tokens (bench/encoder_peers.sh's long workload: the model's 512 positions) also cuts each
+// document to what fits next to its query, so that no pair is longer; the requests then carry each
+// pair's own cut, while corpus.jsonl keeps a document's first one (for `rerank rerank`, which
+// neural_bench.py's --via-cli runs without this option).
 #include <gguf.h>
 #include <llama.h>
 
@@ -141,8 +145,9 @@ int main(int argc, char** argv) {
       return 2;
     }
   try {
-    const std::size_t depth = std::stoul(a["--depth"]), limit = std::stoul(a["--doc-tokens"]),
+    const std::size_t depth = std::stoul(a["--depth"]), doc_limit = std::stoul(a["--doc-tokens"]),
                       nq = std::stoul(a["--num-queries"]);
+    const std::size_t max_pair = a.count("--max-pair-tokens") ? std::stoul(a["--max-pair-tokens"]) : 0;
     const auto tok = rerank::Tokenizer::load(a["--model"]);
     llama_model_params mp = llama_model_default_params();
     mp.vocab_only = true;
@@ -200,10 +205,17 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(out);
     std::ofstream qf(out / "queries.jsonl"), cf(out / "corpus.jsonl"), rf(out / "run.trec"),
         reqf(out / "requests.jsonl");
-    std::map<std::string, std::string> truncated;
+    std::map<std::pair<std::string, std::size_t>, std::string> truncated;  // (document, limit): its cut
+    std::set<std::string> written;
     double tokens = 0, flops = 0, max_tokens = 0;
     for (const auto& qid : chosen) {
       qf << json{{"_id", qid}, {"text", queries[qid]}}.dump() << "\n";
+      std::size_t limit = doc_limit;
+      if (max_pair > 0) {  // the pair's framing and query take the rest
+        const std::size_t frame = server_pair_tokens(tok, vm, queries[qid], "");
+        if (frame >= max_pair) throw std::runtime_error("query " + qid + " alone exceeds --max-pair-tokens");
+        limit = std::min(limit, max_pair - frame);
+      }
       auto cands = run[qid];
       if (!a.count("--run")) {
         std::vector<std::string> ids = corpus_order;
@@ -217,12 +229,13 @@ int main(int argc, char** argv) {
       for (std::size_t r = 0; r < cands.size(); ++r) {
         const auto& [doc, score] = cands[r];
         if (!corpus.count(doc)) throw std::runtime_error("run names unknown document " + doc);
-        auto it = truncated.find(doc);
+        auto it = truncated.find({doc, limit});
         if (it == truncated.end()) {
           const Doc& d = corpus[doc];
           const std::string full = rerank::document_text(d.title, d.text);
-          it = truncated.emplace(doc, truncate_words(tok, full, limit)).first;
-          cf << json{{"_id", doc}, {"title", std::string()}, {"text", it->second}}.dump() << "\n";
+          it = truncated.emplace(std::pair{doc, limit}, truncate_words(tok, full, limit)).first;
+          if (written.insert(doc).second)
+            cf << json{{"_id", doc}, {"title", std::string()}, {"text", it->second}}.dump() << "\n";
         }
         rf << qid << " Q0 " << doc << " " << r + 1 << " " << score << " first-stage\n";
         req["doc_ids"].push_back(doc);

@@ -8,7 +8,7 @@ with its wall time in ms), then give the log to this script:
     bench/onednn_profile.py verbose.log [--threads-per-primitive 1]
 
 It prints, per kind of work (the projections' and feed-forward's matmuls, attention matmuls,
-softmax, layer norm, BF16 conversions), the time, its share and for matmuls the FLOP rate. The rate
+softmax, layer norm, conversions of inputs to BF16 or INT8), the time, its share and for matmuls the FLOP rate. The rate
 is per primitive call: with one worker per thread (the runtime's default) each call runs on one
 thread, so compare it with the one-thread peak (bench_sgemm_peak --threads 1). Weight packing at
 load time (reorders into blocked layouts) is left out. Used by bench/encoder_peers.py.
@@ -38,7 +38,7 @@ def profile(lines):
         elif kind == "reorder":
             if "blocked:ba:" in line:  # packing weights at load time
                 continue
-            kind = "F32->BF16 conversion"
+            kind = "input conversion (BF16, INT8)"
         e = out[kind]
         e["ms"] += ms
         e["calls"] += 1

@@ -46,27 +46,10 @@ fi
 # Infinity in its own virtualenv (never the product's runtime), with jemalloc preloaded (see serve_peers_servers.py).
 INFINITY_ARGS=()
 if [ "${SERVE_PEERS_INFINITY:-1}" = 1 ]; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
-  if ! dpkg-query -W -f='${Status}' libjemalloc2 2>/dev/null | grep -q "install ok installed"; then
-    step "apt-get update" $SUDO apt-get update -qq
-    step "install libjemalloc2" env DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libjemalloc2
-  fi
-  PY=/usr/bin/python3
-  REQ=bench/serve_peers_infinity.txt
-  vkey=$( (cat "$REQ"; "$PY" --version) | sha256sum | cut -c1-12)
-  VENV="$CACHE/venv-infinity-$vkey"
-  if [ ! -f "$VENV/.complete" ]; then
-    if ! "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1; then
-      step "apt-get update" $SUDO apt-get update -qq
-      step "install python3-venv" env DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-venv
-    fi
-    rm -rf "$VENV"
-    step "create virtualenv $VENV" "$PY" -m venv "$VENV"
-    step "pip install Infinity ($REQ: ~4 GB, a few minutes)" \
-      "$VENV/bin/pip" install --disable-pip-version-check -q -r "$REQ"
-    step "check Infinity imports" "$VENV/bin/python" -c 'import infinity_emb, torch, sentence_transformers'
-    touch "$VENV/.complete"
-  fi
+  source scripts/lib/bench_env.sh
+  ensure_jemalloc
+  check_infinity() { step "check Infinity imports" "$VENV/bin/python" -c 'import infinity_emb, torch, sentence_transformers'; }
+  make_venv infinity bench/serve_peers_infinity.txt "" check_infinity
   INFINITY_ARGS=(--infinity "$VENV/bin/infinity_emb")
 fi
 

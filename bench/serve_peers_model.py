@@ -23,13 +23,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def build(tokenizer_dir: Path, out: Path, type_blind: bool) -> None:
+MINILM_L6 = dict(hidden_size=384, num_hidden_layers=6, num_attention_heads=12, intermediate_size=1536)
+
+
+def build(tokenizer_dir: Path, out: Path, type_blind: bool, shape: dict = MINILM_L6) -> None:
+    """The recipe, also used by bench/encoder_peers_model.py (at other shapes)."""
     import torch
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=30522, hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
-                        intermediate_size=1536, max_position_embeddings=512, type_vocab_size=2, num_labels=1)
+    config = BertConfig(vocab_size=30522, max_position_embeddings=512, type_vocab_size=2, num_labels=1, **shape)
     model = BertForSequenceClassification(config).eval()
     torch.manual_seed(1)
     for name, p in model.named_parameters():  # Transformers' std 0.02 leaves every logit near the bias

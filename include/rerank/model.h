@@ -64,9 +64,15 @@ struct RuntimeOptions {
   // or AMX; scores, softmax, norms and residuals stay F32). Auto:
   // BF16 when the model's matrices carry no more precision than BF16 does (BF16, Q8_0 and smaller
   // quantizations) and the CPU computes BF16 natively, else F32. BF16 fails on a CPU without it.
-  enum class EncoderPrecision { Auto, F32, BF16 };
+  // Int8: dynamic quantization as ONNX Runtime's quantize_dynamic does it: weights to INT8 per output
+  // column, each matmul's input to INT8 with one scale per call, INT32 sums (VNNI or AMX kernels
+  // where the CPU has them; attention in BF16 where native, else F32).
+  enum class EncoderPrecision { Auto, F32, BF16, Int8 };
   EncoderPrecision encoder_precision = EncoderPrecision::Auto;
 };
+
+// "auto", "f32", "bf16" or "int8" as an EncoderPrecision (anything else: Auto).
+RuntimeOptions::EncoderPrecision parse_encoder_precision(const std::string& name);
 
 struct ModelInfo {
   std::string path;

@@ -64,21 +64,18 @@ std::function<int()> setup_embed(CLI::App& app) {
   app.add_option(
          "--precision", a->precision,
          "Matrix products of the onednn runtime: auto (BF16 for BF16/8-bit weights on CPUs with native "
-         "BF16), f32, bf16")
-      ->check(CLI::IsMember({"auto", "f32", "bf16"}));
+         "BF16), f32, bf16, int8 (dynamic quantization)")
+      ->check(CLI::IsMember({"auto", "f32", "bf16", "int8"}));
   return [a] {
     const auto texts = read_texts(*a);
     RuntimeOptions options;
     options.threads = a->threads;
     options.max_input_tokens = a->max_tokens;
     using Runtime = RuntimeOptions::EncoderRuntime;
-    using Precision = RuntimeOptions::EncoderPrecision;
     options.encoder_runtime = a->runtime == "llama"    ? Runtime::Llama
                               : a->runtime == "onednn" ? Runtime::OneDnn
                                                        : Runtime::Auto;
-    options.encoder_precision = a->precision == "f32"    ? Precision::F32
-                                : a->precision == "bf16" ? Precision::BF16
-                                                         : Precision::Auto;
+    options.encoder_precision = parse_encoder_precision(a->precision);
     EmbeddingModel model(Model::load(a->model), options);
     std::vector<std::string> batch;
     for (const auto& t : texts) batch.push_back(t.second);

@@ -32,6 +32,7 @@ class EncoderWeightsReader {
     for (std::int64_t r = 0; r < rows; ++r)
       dequantize_row(t->type, w_.file_->data() + at + static_cast<std::size_t>(r) * t->nb[1],
                      static_cast<int>(cols), out.data() + r * cols);
+    w_.file_->release_pages(at, ggml_nbytes(t));  // read once: the copy is what is used
     return out;
   }
 

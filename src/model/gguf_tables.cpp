@@ -44,8 +44,13 @@ MappedFile::MappedFile(const std::string& path) {
 
 MappedFile::~MappedFile() { ::munmap(const_cast<unsigned char*>(data_), size_); }
 
-void MappedFile::release_pages() const {
-  ::madvise(const_cast<unsigned char*>(data_), size_, MADV_DONTNEED);  // advice: failure changes nothing
+void MappedFile::release_pages(std::size_t offset, std::size_t size) const {
+  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  const std::size_t end = size > size_ - std::min(offset, size_) ? size_ : offset + size;
+  const std::size_t first = (offset + page - 1) / page * page, last = end == size_ ? end : end / page * page;
+  if (first >= last) return;
+  // Advice only: a failure changes nothing but the memory held.
+  ::madvise(const_cast<unsigned char*>(data_) + first, last - first, MADV_DONTNEED);
 }
 
 void dequantize_row(int type, const unsigned char* src, int width, float* out) {

@@ -88,6 +88,11 @@ GgufSummary inspect_gguf(const std::string& path) {
 
 void validate_gguf_file(const std::string& path) { inspect_gguf(path); }
 
+RuntimeOptions::EncoderPrecision parse_encoder_precision(const std::string& name) {
+  using P = RuntimeOptions::EncoderPrecision;
+  return name == "f32" ? P::F32 : name == "bf16" ? P::BF16 : name == "int8" ? P::Int8 : P::Auto;
+}
+
 namespace {
 
 // Whether a yes/no rank head (cls.output) holds the LM head's "yes" and "no" rows, so that P(yes)

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "model/onednn_workspace.h"
 #include "rerank/error.h"
@@ -33,20 +34,49 @@ std::vector<std::size_t> longest_first(const std::vector<std::vector<std::int32_
 
 namespace {
 
-// Auto computes in BF16 when the weights carry no more precision than BF16 does: F32 and F16
-// weights would lose mantissa bits; BF16 and 8-bit (or smaller) quantizations lose no more than
-// their storage already did.
-bool use_bf16(RuntimeOptions::EncoderPrecision precision, int matrix_type, const std::string& path) {
+// The precision asked for, resolved for this CPU and these weights. Auto computes in BF16 when the
+// weights carry no more precision than BF16 does: F32 and F16 weights would lose mantissa bits;
+// BF16 and 8-bit (or smaller) quantizations lose no more than their storage already did.
+MatmulMode resolve(RuntimeOptions::EncoderPrecision precision, int matrix_type, const std::string& path) {
   using P = RuntimeOptions::EncoderPrecision;
-  if (precision == P::F32) return false;
   const bool native = cpu_has_native_bf16();
-  if (precision == P::BF16) {
-    if (!native)
-      throw Error(path +
-                  ": BF16 precision needs a CPU with AVX512-BF16 or AMX (this one has neither; use f32)");
-    return true;
+  switch (precision) {
+    case P::F32:
+      return MatmulMode::F32;
+    case P::Int8:
+      return MatmulMode::Int8;
+    case P::BF16:
+      if (!native)
+        throw Error(path +
+                    ": BF16 precision needs a CPU with AVX512-BF16 or AMX (this one has neither; use f32)");
+      return MatmulMode::BF16;
+    case P::Auto:
+      break;
   }
-  return native && matrix_type != GGML_TYPE_F32 && matrix_type != GGML_TYPE_F16;
+  return native && matrix_type != GGML_TYPE_F32 && matrix_type != GGML_TYPE_F16 ? MatmulMode::BF16
+                                                                                : MatmulMode::F32;
+}
+
+// The smallest and largest of n floats, compared as integers whose order is the floats' (flipping
+// a negative float's value bits), so that the loop vectorizes; compiled for AVX-512 and AVX2 too,
+// the best chosen at run time.
+__attribute__((target_clones("avx512f", "avx2", "default"))) std::pair<float, float> min_max(const float* x,
+                                                                                             std::size_t n) {
+  std::int32_t low = INT32_MAX, high = INT32_MIN;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::int32_t bits;
+    std::memcpy(&bits, x + i, sizeof bits);
+    const std::int32_t key = bits ^ ((bits >> 31) & 0x7fffffff);
+    low = key < low ? key : low;
+    high = key > high ? key : high;
+  }
+  const auto value = [](std::int32_t key) {
+    const std::int32_t bits = key ^ ((key >> 31) & 0x7fffffff);
+    float out;
+    std::memcpy(&out, &bits, sizeof out);
+    return out;
+  };
+  return {value(low), value(high)};
 }
 
 void run_on(OneDnnEncoder::Workspace& ws, const Step& step, void* src, void* dst,
@@ -62,7 +92,25 @@ void layer_norm(OneDnnEncoder::Workspace& ws, const Step& step, float* src, floa
 }
 
 void linear(OneDnnEncoder::Workspace& ws, const Step& step, const PackedLinear& l, void* src, void* dst) {
-  run_on(ws, step, src, dst, {{DNNL_ARG_WEIGHTS, l.weights}, {DNNL_ARG_BIAS, l.bias}});
+  std::unordered_map<int, memory> more{{DNNL_ARG_WEIGHTS, l.weights}};
+  if (l.column_scales.empty()) {
+    more.emplace(DNNL_ARG_BIAS, l.bias);
+  } else {  // INT8: the column scales over the input's, and the bias less what its zero point adds
+    auto& scale = ws.output_scales;
+    auto& bias = ws.bias_with_zero_point;
+    scale.resize(static_cast<std::size_t>(l.out));
+    bias.resize(static_cast<std::size_t>(l.out));
+    for (std::size_t o = 0; o < bias.size(); ++o) {
+      scale[o] = l.column_scales[o] * ws.input_scale_inverse;
+      bias[o] = l.bias_values[o] -
+                l.column_sums[o] * static_cast<float>(ws.input_zero_point) * ws.input_scale_inverse;
+    }
+    more.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
+                 ws.view({{1, l.out}, kF32, Tag::ab}, scale.data()));
+    more.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1,
+                 ws.view({{1, l.out}, kF32, Tag::ab}, bias.data()));
+  }
+  run_on(ws, step, src, dst, std::move(more));
 }
 
 // y = W x + b for one row, in the order PyTorch's addmm sums (plain F32).
@@ -84,7 +132,9 @@ std::unique_ptr<OneDnnEncoder> OneDnnEncoder::open(const std::string& path, Enco
   auto weights = EncoderWeights::open(path, output, why_not);
   if (!weights) return nullptr;
   auto impl = std::make_unique<Impl>();
-  impl->bf16 = use_bf16(precision, weights->matrix_type, path);
+  impl->mode = resolve(precision, weights->matrix_type, path);
+  impl->bf16_attention =
+      impl->mode == MatmulMode::BF16 || (impl->mode == MatmulMode::Int8 && cpu_has_native_bf16());
   impl->w = std::move(weights);
   impl->pack_all();
   return std::unique_ptr<OneDnnEncoder>(new OneDnnEncoder(std::move(impl)));
@@ -100,7 +150,11 @@ OneDnnEncoder::WorkspacePtr OneDnnEncoder::workspace(int threads) const {
 void OneDnnEncoder::WorkspaceDeleter::operator()(Workspace* ws) const { delete ws; }
 
 int OneDnnEncoder::max_tokens() const { return impl_->w->n_ctx; }
-bool OneDnnEncoder::bf16() const { return impl_->bf16; }
+OneDnnEncoder::Precision OneDnnEncoder::precision() const {
+  return impl_->mode == MatmulMode::F32    ? Precision::F32
+         : impl_->mode == MatmulMode::BF16 ? Precision::BF16
+                                           : Precision::Int8;
+}
 int OneDnnEncoder::embedding_size() const { return impl_->w->n_embd; }
 
 long OneDnnEncoder::output_rows(long tokens) const {
@@ -136,29 +190,49 @@ void OneDnnEncoder::forward(Workspace& ws, const std::vector<std::int32_t>& toke
   ws.x.resize(rows_of(t, n));
   ws.h.resize(rows_of(t, n));
   ws.probs.resize(rows_of(h * t, t));  // the scores, then (F32 runs) the probabilities
-  const bool bf16 = impl_->bf16;
-  if (bf16) {
-    ws.rows16.resize(rows_of(t, n));
+  const MatmulMode mode = impl_->mode;
+  const bool bf16_attention = impl_->attention_type() == memory::data_type::bf16;
+  if (bf16_attention) {
     ws.qkv16.resize(rows_of(t, 3 * n));
     ws.probs16.resize(rows_of(h * t, t));
-    ws.up16.resize(rows_of(t, ff));
   } else {
     ws.qkv.resize(rows_of(t, 3 * n));
+  }
+  if (mode == MatmulMode::BF16) {
+    ws.rows16.resize(rows_of(t, n));
+    ws.up16.resize(rows_of(t, ff));
+  } else {
     ws.context.resize(rows_of(t, n));
     ws.up.resize(rows_of(t, ff));
   }
+  if (mode == MatmulMode::Int8) ws.rows8.resize(rows_of(t, std::max(n, ff)));
   // Buffers whose type follows the precision: fused Q/K/V rows (`at` finds a column of the first
   // row), attention probabilities, the context rows, the feed-forward's hidden layer.
-  void* qkv = bf16 ? static_cast<void*>(ws.qkv16.data()) : ws.qkv.data();
-  const auto at = [&](long column) { return static_cast<char*>(qkv) + column * (bf16 ? 2 : 4); };
-  void* probs = bf16 ? static_cast<void*>(ws.probs16.data()) : ws.probs.data();
-  void* context = bf16 ? static_cast<void*>(ws.rows16.data()) : ws.context.data();
-  void* up = bf16 ? static_cast<void*>(ws.up16.data()) : ws.up.data();
-  // A matmul's input: the F32 rows themselves, or their BF16 copy.
-  const auto matmul_input = [&](const Workspace::RowPrims& rows, float* src) -> void* {
-    if (!bf16) return src;
-    run_on(ws, rows.to_matmul_input, src, ws.rows16.data());
-    return ws.rows16.data();
+  void* qkv = bf16_attention ? static_cast<void*>(ws.qkv16.data()) : ws.qkv.data();
+  const auto at = [&](long column) { return static_cast<char*>(qkv) + column * (bf16_attention ? 2 : 4); };
+  void* probs = bf16_attention ? static_cast<void*>(ws.probs16.data()) : ws.probs.data();
+  void* context = mode == MatmulMode::BF16 ? static_cast<void*>(ws.rows16.data()) : ws.context.data();
+  void* up = mode == MatmulMode::BF16 ? static_cast<void*>(ws.up16.data()) : ws.up.data();
+  // A projection's input from F32 rows: the rows themselves, their BF16 copy, or their INT8
+  // quantization (one scale for the whole matrix, max |x| -> 127, as dynamic quantization does).
+  const auto input = [&](const Step& convert, float* src, long rows, long cols) -> void* {
+    if (mode == MatmulMode::F32) return src;
+    if (mode == MatmulMode::BF16) {
+      run_on(ws, convert, src, ws.rows16.data());
+      return ws.rows16.data();
+    }
+    // The range [min, max], widened to hold 0 exactly, onto 0..255.
+    auto [low, high] = min_max(src, rows_of(rows, cols));
+    low = std::min(low, 0.0f), high = std::max(high, 0.0f);
+    ws.input_scale = high > low ? 255.0f / (high - low) : 1.0f;
+    ws.input_scale_inverse = 1.0f / ws.input_scale;
+    ws.input_zero_point =
+        static_cast<std::int32_t>(std::clamp(std::nearbyint(-low * ws.input_scale), 0.0f, 255.0f));
+    run_on(ws, convert, src, ws.rows8.data(),
+           {{DNNL_ARG_ATTR_OUTPUT_SCALES, ws.view({{1}, kF32, Tag::a}, &ws.input_scale)},
+            {DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_DST,
+             ws.view({{1}, memory::data_type::s32, Tag::a}, &ws.input_zero_point)}});
+    return ws.rows8.data();
   };
 
   // Embeddings as BertEmbeddings sums them: (word + token type) + position.
@@ -177,18 +251,21 @@ void OneDnnEncoder::forward(Workspace& ws, const std::vector<std::int32_t>& toke
     // are still needed.
     const long q = il + 1 == impl_->layers.size() ? last_rows : t;
     const auto& all = ws.rows(t);
-    linear(ws, all.qkv, layer.qkv, matmul_input(all, ws.x.data()), qkv);
+    linear(ws, all.qkv, layer.qkv, input(all.to_input, ws.x.data(), t, n), qkv);
     const auto& att = ws.attention(q, t);
     run_on(ws, att.scores, qkv, ws.probs.data(), {{DNNL_ARG_WEIGHTS, ws.view(att.keys, at(n))}});
     run_on(ws, att.softmax, ws.probs.data(), probs);
     run_on(ws, att.context, probs, context, {{DNNL_ARG_WEIGHTS, ws.view(att.values, at(2 * n))}});
     const auto& rows = ws.rows(q);
     // x += attention output (the matmul's sum post-op), then norm into h; h += feed-forward, then
-    // norm back into x.
-    linear(ws, rows.attn_out, layer.attn_out, context, ws.x.data());
+    // norm back into x. BF16 runs have the context and the hidden layer in BF16 already.
+    const bool ready = mode == MatmulMode::BF16;
+    linear(ws, rows.attn_out, layer.attn_out, ready ? context : input(rows.to_input, ws.context.data(), q, n),
+           ws.x.data());
     layer_norm(ws, rows.norm, ws.x.data(), ws.h.data(), layer.attn_norm_scale, layer.attn_norm_shift);
-    linear(ws, rows.ffn_up, layer.ffn_up, matmul_input(rows, ws.h.data()), up);
-    linear(ws, rows.ffn_down, layer.ffn_down, up, ws.h.data());
+    linear(ws, rows.ffn_up, layer.ffn_up, input(rows.to_input, ws.h.data(), q, n), up);
+    linear(ws, rows.ffn_down, layer.ffn_down,
+           mode == MatmulMode::Int8 ? input(rows.ff_to_input, ws.up.data(), q, ff) : up, ws.h.data());
     layer_norm(ws, rows.norm, ws.h.data(), ws.x.data(), layer.out_norm_scale, layer.out_norm_shift);
   }
   ws.wait();

@@ -56,8 +56,8 @@ class OneDnnEncoder {
 
   // The longest sequence (position embeddings).
   int max_tokens() const;
-  // True when the matrix products run in BF16.
-  bool bf16() const;
+  // The precision the matrix products run in (never Auto).
+  Precision precision() const;
   int embedding_size() const;
 
   // Classifier: the head's first output for `tokens`; tokens from `type1_from` on are token type 1

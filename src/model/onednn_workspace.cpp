@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "rerank/error.h"
@@ -27,15 +28,46 @@ memory::desc rows_desc(long rows, long cols, memory::data_type type = kF32) {
 
 }  // namespace
 
+namespace {
+
+// Symmetric per-output-column INT8 weights, as the [in, out] matrix in column-major ("ba") order:
+// each column scaled so that its largest |w| is 127.
+std::vector<std::int8_t> quantize_columns(const LinearWeights& l, PackedLinear& p) {
+  std::vector<std::int8_t> q(l.w.size());
+  p.column_scales.resize(static_cast<std::size_t>(l.out));
+  p.column_sums.resize(static_cast<std::size_t>(l.out));
+  for (int o = 0; o < l.out; ++o) {
+    const float* row = l.w.data() + static_cast<std::size_t>(o) * static_cast<std::size_t>(l.in);
+    float largest = 0.0f;
+    for (int i = 0; i < l.in; ++i) largest = std::max(largest, std::abs(row[i]));
+    const float scale = largest > 0.0f ? largest / 127.0f : 1.0f;
+    long sum = 0;
+    for (int i = 0; i < l.in; ++i) {
+      const auto v = static_cast<std::int8_t>(std::clamp(std::nearbyint(row[i] / scale), -127.0f, 127.0f));
+      q[static_cast<std::size_t>(o) * static_cast<std::size_t>(l.in) + static_cast<std::size_t>(i)] = v;
+      sum += v;
+    }
+    p.column_scales[static_cast<std::size_t>(o)] = scale;
+    p.column_sums[static_cast<std::size_t>(o)] = static_cast<float>(sum) * scale;
+  }
+  return q;
+}
+
+}  // namespace
+
 PackedLinear OneDnnEncoder::Impl::pack(const LinearWeights& l) const {
-  PackedLinear p{l.in, l.out, {}, {}};
-  const auto type = matmul_type();
-  const memory::desc any({l.in, l.out}, type, Tag::any);
+  PackedLinear p{l.in, l.out, {}, {}, {}, {}, l.b};
+  const bool int8 = mode == MatmulMode::Int8;
+  const auto weight_type = int8 ? memory::data_type::s8 : linear_input_type();
+  const memory::desc any({l.in, l.out}, weight_type, Tag::any);
   const dnnl::matmul::primitive_desc pd(
-      dnnl::matmul::desc(rows_desc(128, l.in, type), any, rows_desc(128, l.out)), engine);
+      dnnl::matmul::desc(rows_desc(128, l.in, linear_input_type()), any, rows_desc(128, l.out)), engine);
   // PyTorch's [out, in] rows are the [in, out] matrix in column-major ("ba") order; the reorder
-  // also converts to BF16 (round to nearest even).
-  memory plain({Dims{l.in, l.out}, kF32, Tag::ba}, engine, const_cast<float*>(l.w.data()));
+  // packs it, converting F32 to BF16 (round to nearest even) on the way.
+  std::vector<std::int8_t> q;
+  if (int8) q = quantize_columns(l, p);
+  memory plain({Dims{l.in, l.out}, int8 ? memory::data_type::s8 : kF32, Tag::ba}, engine,
+               int8 ? static_cast<void*>(q.data()) : const_cast<float*>(l.w.data()));
   p.weights = memory(pd.weights_desc(), engine);
   dnnl::stream s(engine);
   dnnl::reorder(plain, p.weights).execute(s, plain, p.weights);
@@ -81,15 +113,40 @@ OneDnnEncoder::Workspace::Step finish(const typename Primitive::primitive_desc& 
 }
 }  // namespace
 
-OneDnnEncoder::Workspace::Step OneDnnEncoder::Workspace::linear(long m, const PackedLinear& l,
-                                                                const dnnl::post_ops& ops,
+OneDnnEncoder::Workspace::Step OneDnnEncoder::Workspace::linear(long m, const PackedLinear& l, Then then,
                                                                 memory::data_type dst) {
-  const dnnl::matmul::desc d(rows_desc(m, l.in, impl_.matmul_type()), l.weights.get_desc(),
-                             memory::desc({1, l.out}, kF32, Tag::ab), rows_desc(m, l.out, dst));
-  const dnnl::matmul::primitive_desc pd(d, attr(ops), impl_.engine);
+  const memory::desc src = rows_desc(m, l.in, impl_.linear_input_type()), out = rows_desc(m, l.out, dst);
+  dnnl::post_ops ops;
+  dnnl::primitive_attr a;
+  std::optional<dnnl::matmul::desc> d;
+  if (impl_.mode == MatmulMode::Int8) {
+    // acc x (column scale / input scale) + (bias - zero point's share): the input's scale changes
+    // with every call and the column scales with every layer (primitives are shared by layers), so
+    // both come in as post-op operands.
+    ops.append_binary(dnnl::algorithm::binary_mul, memory::desc({1, l.out}, kF32, Tag::ab));
+    ops.append_binary(dnnl::algorithm::binary_add, memory::desc({1, l.out}, kF32, Tag::ab));
+    d.emplace(src, l.weights.get_desc(), out);
+  } else {
+    d.emplace(src, l.weights.get_desc(), memory::desc({1, l.out}, kF32, Tag::ab), out);
+  }
+  if (then == Then::Gelu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
+  if (then == Then::AddToOutput) ops.append_sum(1.0f);
+  a = attr(ops);
+  const dnnl::matmul::primitive_desc pd(*d, a, impl_.engine);
   if (pd.weights_desc() != l.weights.get_desc())
     throw Error("internal error: oneDNN chose another weight layout for " + std::to_string(m) + " rows");
   return finish<dnnl::matmul>(pd);
+}
+
+OneDnnEncoder::Workspace::Step OneDnnEncoder::Workspace::to_input(long m, long cols) {
+  dnnl::primitive_attr a = attr({});
+  if (impl_.mode == MatmulMode::Int8) {
+    // x -> round(x x scale) + zero point, both given with each call.
+    a.set_output_scales(0, {DNNL_RUNTIME_F32_VAL});
+    a.set_zero_points(DNNL_ARG_DST, 0, {DNNL_RUNTIME_S32_VAL});
+  }
+  return finish<dnnl::reorder>(dnnl::reorder::primitive_desc(
+      impl_.engine, rows_desc(m, cols), impl_.engine, rows_desc(m, cols, impl_.linear_input_type()), a));
 }
 
 const OneDnnEncoder::Workspace::RowPrims& OneDnnEncoder::Workspace::rows(long m) {
@@ -98,24 +155,21 @@ const OneDnnEncoder::Workspace::RowPrims& OneDnnEncoder::Workspace::rows(long m)
   if (row_prims_.size() >= kMaxShapes) row_prims_.clear();  // bounded memory; rebuilding is cheap
   const auto& l = impl_.layers.front();
   const long n = impl_.w->n_embd;
-  dnnl::post_ops add_residual, gelu;
-  add_residual.append_sum(1.0f);
-  gelu.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
+  const auto mode = impl_.mode;
   RowPrims p;
-  // BF16 runs keep Q, K and V in BF16: they are only ever matmul inputs.
-  p.qkv = linear(m, l.qkv, {}, impl_.matmul_type());
-  p.attn_out = linear(m, l.attn_out, add_residual, kF32);
-  // BF16 runs keep the feed-forward's hidden layer in BF16: it is only ever a matmul input.
-  p.ffn_up = linear(m, l.ffn_up, gelu, impl_.matmul_type());
-  p.ffn_down = linear(m, l.ffn_down, add_residual, kF32);
+  // Q, K and V are only ever attention's matmul inputs: in its type. So is the feed-forward's hidden
+  // layer in BF16 runs; INT8 runs quantize it from F32.
+  p.qkv = linear(m, l.qkv, Then::Nothing, impl_.attention_type());
+  p.attn_out = linear(m, l.attn_out, Then::AddToOutput, kF32);
+  p.ffn_up = linear(m, l.ffn_up, Then::Gelu, mode == MatmulMode::BF16 ? memory::data_type::bf16 : kF32);
+  p.ffn_down = linear(m, l.ffn_down, Then::AddToOutput, kF32);
   const dnnl::layer_normalization_forward::desc d(
       dnnl::prop_kind::forward_inference, rows_desc(m, n), impl_.w->norm_eps,
       dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift);
   p.norm = finish<dnnl::layer_normalization_forward>(
       dnnl::layer_normalization_forward::primitive_desc(d, attr({}), impl_.engine));
-  if (impl_.bf16)
-    p.to_matmul_input = finish<dnnl::reorder>(dnnl::reorder::primitive_desc(
-        impl_.engine, rows_desc(m, n), impl_.engine, rows_desc(m, n, impl_.matmul_type()), attr({})));
+  if (mode != MatmulMode::F32) p.to_input = to_input(m, n);
+  if (mode == MatmulMode::Int8) p.ff_to_input = to_input(m, impl_.w->n_ff);
   return row_prims_.emplace(m, std::move(p)).first->second;
 }
 
@@ -125,7 +179,7 @@ const OneDnnEncoder::Workspace::AttentionPrims& OneDnnEncoder::Workspace::attent
   if (it != attention_prims_.end()) return it->second;
   if (attention_prims_.size() >= kMaxShapes) attention_prims_.clear();
   const long h = impl_.w->n_head, n = impl_.w->n_embd, d = n / h, qkv = 3 * n;
-  const auto type = impl_.matmul_type();
+  const auto type = impl_.attention_type();
   AttentionPrims p;
   // Q, K and V are strided views of the fused projection's rows; the context rows are written in
   // place of the heads' concatenation. Scores and the softmax are F32; in BF16 runs the softmax
@@ -135,7 +189,8 @@ const OneDnnEncoder::Workspace::AttentionPrims& OneDnnEncoder::Workspace::attent
   p.values = memory::desc({h, keys, d}, type, Dims{d, qkv, 1});
   const memory::desc scores({h, queries, keys}, kF32, Tag::abc);
   const memory::desc probs({h, queries, keys}, type, Tag::abc);
-  const memory::desc context({h, queries, d}, type, Dims{d, n, 1});
+  // BF16 runs feed the context to the output projection as it is; the others convert it from F32.
+  const memory::desc context({h, queries, d}, impl_.mode == MatmulMode::BF16 ? type : kF32, Dims{d, n, 1});
   dnnl::primitive_attr scaled = attr({});
   scaled.set_output_scales(0, {1.0f / std::sqrt(static_cast<float>(d))});
   p.scores = finish<dnnl::matmul>(

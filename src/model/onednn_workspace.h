@@ -21,6 +21,10 @@ struct PackedLinear {
   int in = 0, out = 0;
   dnnl::memory weights;
   dnnl::memory bias;
+  // INT8 runs: each output column's dequantization scale (max |w| / 127), and the column's sum of
+  // INT8 weights times it (what each unit of the input's zero point adds to the column).
+  std::vector<float> column_scales, column_sums;
+  std::vector<float> bias_values;
 };
 
 struct PackedLayer {
@@ -28,17 +32,27 @@ struct PackedLayer {
   dnnl::memory attn_norm_scale, attn_norm_shift, out_norm_scale, out_norm_shift;
 };
 
+// How the projections and the feed-forward multiply (OneDnnEncoder::Precision, resolved).
+enum class MatmulMode { F32, BF16, Int8 };
+
 struct OneDnnEncoder::Impl {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   std::unique_ptr<EncoderWeights> w;
-  // BF16: the projections' and feed-forward's inputs and weights are BF16 (F32 accumulation); F32
-  // everywhere else.
-  bool bf16 = false;
+  MatmulMode mode = MatmulMode::F32;
+  // INT8 runs compute attention in BF16 where the CPU has it natively, else in F32.
+  bool bf16_attention = false;
   std::vector<PackedLayer> layers;
   dnnl::memory embd_norm_scale, embd_norm_shift;
 
-  dnnl::memory::data_type matmul_type() const {
-    return bf16 ? dnnl::memory::data_type::bf16 : dnnl::memory::data_type::f32;
+  // The projections' input type: F32, BF16, or INT8 (u8 with a zero point: the fast u8 x s8 kernels).
+  dnnl::memory::data_type linear_input_type() const {
+    using T = dnnl::memory::data_type;
+    return mode == MatmulMode::F32 ? T::f32 : mode == MatmulMode::BF16 ? T::bf16 : T::u8;
+  }
+  // Attention's Q, K, V and probabilities.
+  dnnl::memory::data_type attention_type() const {
+    using T = dnnl::memory::data_type;
+    return mode == MatmulMode::BF16 || bf16_attention ? T::bf16 : T::f32;
   }
   PackedLinear pack(const LinearWeights& l) const;
   // Packs every layer's matrices and the norms, freeing the F32 copies of the matrices and the file's
@@ -62,7 +76,8 @@ class OneDnnEncoder::Workspace {
   };
   struct RowPrims {
     Step qkv, attn_out, norm, ffn_up, ffn_down;
-    Step to_matmul_input;  // BF16 only: rows of n_embd F32 values to BF16
+    // BF16 and INT8 runs: F32 rows of n_embd (and, INT8, n_ff) values to the projections' input type.
+    Step to_input, ff_to_input;
   };
   struct AttentionPrims {
     Step scores, softmax, context;
@@ -80,13 +95,22 @@ class OneDnnEncoder::Workspace {
   // F32 activations: the residual stream (x, h) and attention scores; in F32 runs also the fused
   // Q/K/V rows, the context and the feed-forward's hidden layer.
   std::vector<float> x, h, qkv, probs, context, up;
-  // BF16 runs: a matmul's input rows, fused Q/K/V rows, attention probabilities and the
-  // feed-forward's hidden layer.
+  // BF16 attention and BF16 runs: a matmul's input rows, fused Q/K/V rows, attention probabilities
+  // and the feed-forward's hidden layer.
   std::vector<std::uint16_t> rows16, qkv16, probs16, up16;
+  // INT8 runs: a matmul's quantized input rows and their scale; the output scales and the bias
+  // that go with them.
+  std::vector<std::uint8_t> rows8;
+  float input_scale = 1.0f, input_scale_inverse = 1.0f;
+  std::int32_t input_zero_point = 0;
+  std::vector<float> output_scales, bias_with_zero_point;
 
  private:
+  // What a projection's output goes through after its bias.
+  enum class Then { Nothing, Gelu, AddToOutput };
   dnnl::primitive_attr attr(const dnnl::post_ops& ops) const;
-  Step linear(long m, const PackedLinear& l, const dnnl::post_ops& ops, dnnl::memory::data_type dst);
+  Step linear(long m, const PackedLinear& l, Then then, dnnl::memory::data_type dst);
+  Step to_input(long m, long cols);
 
   const Impl& impl_;
   dnnl::stream stream_;

@@ -63,11 +63,9 @@ PointwiseOptions parse_pointwise(const RerankerOptions& options) {
     throw Error(
         "pointwise: option gelu=llama applies to runtime=llama (the onednn runtime computes GELU exactly)");
   // The onednn runtime's matrix products: auto (BF16 for BF16/8-bit weights on CPUs with native BF16),
-  // f32 or bf16.
-  const std::string precision = params.choice("precision", "auto", {"auto", "f32", "bf16"});
-  o.runtime.encoder_precision = precision == "f32"    ? RuntimeOptions::EncoderPrecision::F32
-                                : precision == "bf16" ? RuntimeOptions::EncoderPrecision::BF16
-                                                      : RuntimeOptions::EncoderPrecision::Auto;
+  // f32, bf16 or int8.
+  const std::string precision = params.choice("precision", "auto", {"auto", "f32", "bf16", "int8"});
+  o.runtime.encoder_precision = parse_encoder_precision(precision);
   if (precision != "auto" && runtime == "llama")
     throw Error(
         "pointwise: option precision applies to runtime=onednn (llama.cpp computes at the weights' types)");

@@ -30,10 +30,11 @@ def texts(scifact, tmp_path_factory):
 
 # (GGUF, rerank embed --runtime, --precision, the lowest cosine accepted). auto runs rerank.cpp's own
 # oneDNN runtime. Measured minimum cosines (Zen 5): 0.9999999 (F32 GGUF, oneDNN F32), 0.9999998 (F16
-# GGUF), 0.9999984 (llama.cpp), 0.9999779 (oneDNN BF16, which rounds every matmul input to 8 bits).
+# GGUF), 0.9999984 (llama.cpp), 0.9999779 (oneDNN BF16, which rounds every matmul input to 8 bits),
+# 0.9893 (oneDNN INT8, dynamic quantization; ONNX Runtime's quantize_dynamic: 0.991).
 CASES = [("minilm-l6-embed-f32", "auto", "f32", MIN_COSINE), ("minilm-l6-embed", "auto", "auto", MIN_COSINE),
          ("minilm-l6-embed-f32", "llama", "auto", MIN_COSINE),
-         ("minilm-l6-embed-f32", "onednn", "bf16", MIN_COSINE)]
+         ("minilm-l6-embed-f32", "onednn", "bf16", MIN_COSINE), ("minilm-l6-embed-f32", "onednn", "int8", 0.97)]
 
 
 @pytest.mark.parametrize("variant,runtime,precision,min_cosine", CASES)
