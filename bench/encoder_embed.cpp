@@ -3,7 +3,7 @@
 // loaded and the runtime built before the clock starts), and writes the pooled, unnormalised vectors.
 //
 //   bench_encoder_embed --model M.gguf --texts texts.jsonl --output vectors.npy [--threads N]
-//                       [--max-tokens 256] [--runtime auto|llama|onednn] [--precision auto|f32|bf16]
+//                       [--max-tokens 256] [--runtime auto|llama|onednn] [--precision auto|f32|bf16|int8]
 //                       [--workers N]
 // texts.jsonl: one {"text": "..."} per line. vectors.npy: float32, one row per text, in input order
 // (NumPy's .npy format, version 1.0). Prints one JSON line: seconds, load_seconds, texts, docs_per_s,
@@ -67,7 +67,6 @@ void write_npy(const std::string& path, const std::vector<std::vector<float>>& r
 
 int main(int argc, char** argv) {
   using Runtime = rerank::RuntimeOptions::EncoderRuntime;
-  using Precision = rerank::RuntimeOptions::EncoderPrecision;
   rerank::RuntimeOptions options;
   options.max_input_tokens = 256;
   std::string model_path, texts_path, output, runtime = "auto", precision = "auto";
@@ -87,7 +86,7 @@ int main(int argc, char** argv) {
       options.workers = std::stoi(v);
     else if (a == "--runtime" && (v == "auto" || v == "llama" || v == "onednn"))
       runtime = v;
-    else if (a == "--precision" && (v == "auto" || v == "f32" || v == "bf16"))
+    else if (a == "--precision" && (v == "auto" || v == "f32" || v == "bf16" || v == "int8"))
       precision = v;
     else {
       std::cerr << "bench_encoder_embed: bad argument " << a << " " << v << "\n";
@@ -97,16 +96,14 @@ int main(int argc, char** argv) {
   if (model_path.empty() || texts_path.empty() || output.empty() || argc % 2 == 0) {
     std::cerr << "usage: bench_encoder_embed --model M.gguf --texts texts.jsonl --output vectors.npy "
                  "[--threads N]\n"
-                 "       [--max-tokens 256] [--runtime auto|llama|onednn] [--precision auto|f32|bf16] "
+                 "       [--max-tokens 256] [--runtime auto|llama|onednn] [--precision auto|f32|bf16|int8] "
                  "[--workers N]\n";
     return 2;
   }
   options.encoder_runtime = runtime == "llama"    ? Runtime::Llama
                             : runtime == "onednn" ? Runtime::OneDnn
                                                   : Runtime::Auto;
-  options.encoder_precision = precision == "f32"    ? Precision::F32
-                              : precision == "bf16" ? Precision::BF16
-                                                    : Precision::Auto;
+  options.encoder_precision = rerank::parse_encoder_precision(precision);
   try {
     const auto texts = read_texts(texts_path);
     const auto t_load = std::chrono::steady_clock::now();
