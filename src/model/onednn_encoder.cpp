@@ -91,6 +91,29 @@ void layer_norm(OneDnnEncoder::Workspace& ws, const Step& step, float* src, floa
   run_on(ws, step, src, dst, {{DNNL_ARG_SCALE, scale}, {DNNL_ARG_SHIFT, shift}});
 }
 
+// A projection's input from `count` F32 values: the values themselves, their BF16 copy, or their
+// INT8 quantization as dynamic quantization does it: the range [min, max], widened to hold 0
+// exactly, onto 0..255 (one scale and zero point for the matrix, kept in `ws` for linear()).
+void* projection_input(OneDnnEncoder::Workspace& ws, MatmulMode mode, const Step& convert, float* src,
+                       std::size_t count) {
+  if (mode == MatmulMode::F32) return src;
+  if (mode == MatmulMode::BF16) {
+    run_on(ws, convert, src, ws.rows16.data());
+    return ws.rows16.data();
+  }
+  auto [low, high] = min_max(src, count);
+  low = std::min(low, 0.0f), high = std::max(high, 0.0f);
+  ws.input_scale = high > low ? 255.0f / (high - low) : 1.0f;
+  ws.input_scale_inverse = 1.0f / ws.input_scale;
+  ws.input_zero_point =
+      static_cast<std::int32_t>(std::clamp(std::nearbyint(-low * ws.input_scale), 0.0f, 255.0f));
+  run_on(ws, convert, src, ws.rows8.data(),
+         {{DNNL_ARG_ATTR_OUTPUT_SCALES, ws.view({{1}, kF32, Tag::a}, &ws.input_scale)},
+          {DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_DST,
+           ws.view({{1}, memory::data_type::s32, Tag::a}, &ws.input_zero_point)}});
+  return ws.rows8.data();
+}
+
 void linear(OneDnnEncoder::Workspace& ws, const Step& step, const PackedLinear& l, void* src, void* dst) {
   std::unordered_map<int, memory> more{{DNNL_ARG_WEIGHTS, l.weights}};
   if (l.column_scales.empty()) {
@@ -181,31 +204,15 @@ double OneDnnEncoder::flops(std::size_t tokens) const {
 void OneDnnEncoder::forward(Workspace& ws, const std::vector<std::int32_t>& tokens, std::size_t type1_from,
                             long last_rows) const {
   const EncoderWeights& w = *impl_->w;
-  const long t = static_cast<long>(tokens.size()), n = w.n_embd, h = w.n_head, ff = w.n_ff;
+  const long t = static_cast<long>(tokens.size()), n = w.n_embd, ff = w.n_ff;
   if (t == 0 || t > w.n_ctx)
     throw Error("internal error: a sequence of " + std::to_string(t) + " tokens for an encoder of " +
                 std::to_string(w.n_ctx) + " positions");
   omp_set_num_threads(ws.threads());
   const auto rows_of = [](long rows, long cols) { return static_cast<std::size_t>(rows * cols); };
-  ws.x.resize(rows_of(t, n));
-  ws.h.resize(rows_of(t, n));
-  ws.probs.resize(rows_of(h * t, t));  // the scores, then (F32 runs) the probabilities
+  ws.size_buffers(t);
   const MatmulMode mode = impl_->mode;
   const bool bf16_attention = impl_->attention_type() == memory::data_type::bf16;
-  if (bf16_attention) {
-    ws.qkv16.resize(rows_of(t, 3 * n));
-    ws.probs16.resize(rows_of(h * t, t));
-  } else {
-    ws.qkv.resize(rows_of(t, 3 * n));
-  }
-  if (mode == MatmulMode::BF16) {
-    ws.rows16.resize(rows_of(t, n));
-    ws.up16.resize(rows_of(t, ff));
-  } else {
-    ws.context.resize(rows_of(t, n));
-    ws.up.resize(rows_of(t, ff));
-  }
-  if (mode == MatmulMode::Int8) ws.rows8.resize(rows_of(t, std::max(n, ff)));
   // Buffers whose type follows the precision: fused Q/K/V rows (`at` finds a column of the first
   // row), attention probabilities, the context rows, the feed-forward's hidden layer.
   void* qkv = bf16_attention ? static_cast<void*>(ws.qkv16.data()) : ws.qkv.data();
@@ -213,26 +220,8 @@ void OneDnnEncoder::forward(Workspace& ws, const std::vector<std::int32_t>& toke
   void* probs = bf16_attention ? static_cast<void*>(ws.probs16.data()) : ws.probs.data();
   void* context = mode == MatmulMode::BF16 ? static_cast<void*>(ws.rows16.data()) : ws.context.data();
   void* up = mode == MatmulMode::BF16 ? static_cast<void*>(ws.up16.data()) : ws.up.data();
-  // A projection's input from F32 rows: the rows themselves, their BF16 copy, or their INT8
-  // quantization (one scale for the whole matrix, max |x| -> 127, as dynamic quantization does).
-  const auto input = [&](const Step& convert, float* src, long rows, long cols) -> void* {
-    if (mode == MatmulMode::F32) return src;
-    if (mode == MatmulMode::BF16) {
-      run_on(ws, convert, src, ws.rows16.data());
-      return ws.rows16.data();
-    }
-    // The range [min, max], widened to hold 0 exactly, onto 0..255.
-    auto [low, high] = min_max(src, rows_of(rows, cols));
-    low = std::min(low, 0.0f), high = std::max(high, 0.0f);
-    ws.input_scale = high > low ? 255.0f / (high - low) : 1.0f;
-    ws.input_scale_inverse = 1.0f / ws.input_scale;
-    ws.input_zero_point =
-        static_cast<std::int32_t>(std::clamp(std::nearbyint(-low * ws.input_scale), 0.0f, 255.0f));
-    run_on(ws, convert, src, ws.rows8.data(),
-           {{DNNL_ARG_ATTR_OUTPUT_SCALES, ws.view({{1}, kF32, Tag::a}, &ws.input_scale)},
-            {DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_DST,
-             ws.view({{1}, memory::data_type::s32, Tag::a}, &ws.input_zero_point)}});
-    return ws.rows8.data();
+  const auto input = [&](const Step& convert, float* src, long rows, long cols) {
+    return projection_input(ws, mode, convert, src, rows_of(rows, cols));
   };
 
   // Embeddings as BertEmbeddings sums them: (word + token type) + position.

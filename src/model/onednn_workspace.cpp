@@ -149,6 +149,28 @@ OneDnnEncoder::Workspace::Step OneDnnEncoder::Workspace::to_input(long m, long c
       impl_.engine, rows_desc(m, cols), impl_.engine, rows_desc(m, cols, impl_.linear_input_type()), a));
 }
 
+void OneDnnEncoder::Workspace::size_buffers(long t) {
+  const long n = impl_.w->n_embd, heads = impl_.w->n_head, ff = impl_.w->n_ff;
+  const auto rows_of = [](long rows, long cols) { return static_cast<std::size_t>(rows * cols); };
+  x.resize(rows_of(t, n));
+  h.resize(rows_of(t, n));
+  probs.resize(rows_of(heads * t, t));  // the scores, then (F32 attention) the probabilities
+  if (impl_.attention_type() == memory::data_type::bf16) {
+    qkv16.resize(rows_of(t, 3 * n));
+    probs16.resize(rows_of(heads * t, t));
+  } else {
+    qkv.resize(rows_of(t, 3 * n));
+  }
+  if (impl_.mode == MatmulMode::BF16) {
+    rows16.resize(rows_of(t, n));
+    up16.resize(rows_of(t, ff));
+  } else {
+    context.resize(rows_of(t, n));
+    up.resize(rows_of(t, ff));
+  }
+  if (impl_.mode == MatmulMode::Int8) rows8.resize(rows_of(t, std::max(n, ff)));
+}
+
 const OneDnnEncoder::Workspace::RowPrims& OneDnnEncoder::Workspace::rows(long m) {
   auto it = row_prims_.find(m);
   if (it != row_prims_.end()) return it->second;

@@ -84,6 +84,8 @@ class OneDnnEncoder::Workspace {
     dnnl::memory::desc keys, values;  // the matmuls' K^T and V operands: views of the fused rows
   };
 
+  // Sizes the buffers this precision uses for a sequence of `tokens` tokens.
+  void size_buffers(long tokens);
   const RowPrims& rows(long m);
   const AttentionPrims& attention(long queries, long keys);
   void run(const Step& step, std::unordered_map<int, dnnl::memory> args);
