@@ -88,6 +88,15 @@ def scifact(scifact_dir) -> dict:
     return {"corpus": corpus, "queries": queries, "qrels": qrels}
 
 
+def skip_without_native_bf16(precision: str) -> None:
+    """BF16 needs AVX512-BF16 or AMX (rerank.cpp refuses it elsewhere: tests/cli checks that error)."""
+    if precision != "bf16":
+        return
+    flags = Path("/proc/cpuinfo").read_text().split()
+    if "avx512_bf16" not in flags and "amx_bf16" not in flags:
+        pytest.skip("this CPU has no native BF16 (AVX512-BF16 or AMX)")
+
+
 def run_rerank(rerank_bin: Path, args: list[str]) -> None:
     proc = subprocess.run([str(rerank_bin), *args], capture_output=True, text=True)
     if proc.returncode != 0:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import THREADS, convert_hf, read_run_scores, run_rerank
+from conftest import THREADS, convert_hf, read_run_scores, run_rerank, skip_without_native_bf16
 
 
 def tolerance(logit: float, runtime: str = "llama") -> float:
@@ -121,6 +121,7 @@ def reference_scores(model, framing, tokenizer, pairs, max_length, chunking):
 
 
 def compare(rerank_bin, gguf, pairs, reference, tmp_path, max_length, chunking, runtime="auto"):
+    skip_without_native_bf16(runtime)
     cands = tmp_path / "candidates.jsonl"
     write_candidates(pairs, cands)
     out = tmp_path / f"run-{max_length}-{chunking}-{runtime}.txt"

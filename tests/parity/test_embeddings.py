@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import THREADS, run_rerank
+from conftest import THREADS, run_rerank, skip_without_native_bf16
 
 N_TEXTS = 200
 MAX_TOKENS = 256
@@ -40,6 +40,7 @@ CASES = [("minilm-l6-embed-f32", "auto", "f32", MIN_COSINE), ("minilm-l6-embed",
 @pytest.mark.parametrize("variant,runtime,precision,min_cosine", CASES)
 def test_minilm_embeddings_equal_sentence_transformers(variant, runtime, precision, min_cosine, texts,
                                                        fetched_models, rerank_bin, tmp_path):
+    skip_without_native_bf16(precision)
     from sentence_transformers import SentenceTransformer
     items, path = texts
     st = SentenceTransformer(fetched_models["MINILM_HF_DIR"], device="cpu")
