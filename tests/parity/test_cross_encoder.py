@@ -47,7 +47,8 @@ BF16_ABS, BF16_REL = 2e-1, 4e-2
 
 # `precision=int8`: dynamic quantization (8-bit weights per column, 8-bit inputs per matrix), as
 # ONNX Runtime's quantize_dynamic: measured 0.40 on both models (relative 8.8e-2 on BERT, 4.0e-2 on
-# XLM-R), so the bound leaves about 2.5x (ONNX Runtime's own int8 moves a MiniLM-L6 logit by 0.8).
+# XLM-R, measured once), so the bound leaves about 2.5x (ONNX Runtime's own int8 moves a MiniLM-L6
+# logit by 0.8). The precisions are model-agnostic code: only the BERT model runs them here.
 INT8_ABS, INT8_REL = 1.0, 0.2
 
 
@@ -256,7 +257,7 @@ def xlmr_framing(tokenizer):
 
 
 @pytest.mark.parametrize("max_length,chunking,runtime",
-                         [(96, "maxp", "auto"), (96, "maxp", "llama"), (96, "maxp", "bf16"), (96, "maxp", "int8")])
+                         [(96, "maxp", "auto"), (96, "maxp", "llama")])  # BF16/INT8: the BERT model's runs
 def test_xlmr_cross_encoder_equals_pytorch(xlmr_cross_encoder, rerank_bin, scifact, tmp_path, max_length, chunking,
                                            runtime):
     model, tokenizer, gguf = xlmr_cross_encoder
