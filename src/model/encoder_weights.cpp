@@ -229,6 +229,4 @@ void EncoderWeights::release_matrices(std::size_t il) {
     std::vector<float>().swap(l->w);
 }
 
-void EncoderWeights::release_file_pages() const { file_->release_pages(); }
-
 }  // namespace rerank::detail

@@ -66,8 +66,6 @@ class EncoderWeights {
   void token_row(std::int32_t id, float* out) const;
   // Frees layer `il`'s dequantized matrices once a runtime has copied them into its own layout.
   void release_matrices(std::size_t il);
-  // Drops the file's pages read so far from the process's memory (see MappedFile::release_pages).
-  void release_file_pages() const;
 
  private:
   EncoderWeights() = default;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 
@@ -46,7 +47,7 @@ MappedFile::~MappedFile() { ::munmap(const_cast<unsigned char*>(data_), size_); 
 
 void MappedFile::release_pages(std::size_t offset, std::size_t size) const {
   const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  const std::size_t end = size > size_ - std::min(offset, size_) ? size_ : offset + size;
+  const std::size_t end = std::min(size_, offset + size);
   const std::size_t first = (offset + page - 1) / page * page, last = end == size_ ? end : end / page * page;
   if (first >= last) return;
   // Advice only: a failure changes nothing but the memory held.

@@ -32,10 +32,10 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
   const unsigned char* data() const { return data_; }
   std::size_t size() const { return size_; }
-  // Drops the pages of [offset, offset + size) (whole pages within it; all of the file by default)
-  // from this process: they stay in the page cache and come back on the next read. The encoder
-  // runtime reads each weight once into its own copy; afterwards only a few token rows are read.
-  void release_pages(std::size_t offset = 0, std::size_t size = SIZE_MAX) const;
+  // Drops the whole pages within [offset, offset + size) from this process: they stay in the page
+  // cache and come back on the next read. The encoder runtime reads each weight once into its own
+  // copy; afterwards only a few token rows are read.
+  void release_pages(std::size_t offset, std::size_t size) const;
 
  private:
   const unsigned char* data_ = nullptr;

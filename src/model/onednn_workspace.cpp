@@ -95,7 +95,6 @@ void OneDnnEncoder::Impl::pack_all() {
   }
   embd_norm_scale = vector_memory(engine, w->embd_norm.scale);
   embd_norm_shift = vector_memory(engine, w->embd_norm.shift);
-  w->release_file_pages();
 }
 
 dnnl::primitive_attr OneDnnEncoder::Workspace::attr(const dnnl::post_ops& ops) const {

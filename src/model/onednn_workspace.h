@@ -55,8 +55,8 @@ struct OneDnnEncoder::Impl {
     return mode == MatmulMode::BF16 || bf16_attention ? T::bf16 : T::f32;
   }
   PackedLinear pack(const LinearWeights& l) const;
-  // Packs every layer's matrices and the norms, freeing the F32 copies of the matrices and the file's
-  // pages they were read from.
+  // Packs every layer's matrices and the norms, freeing the F32 copies of the matrices (the file's
+  // pages were dropped as each tensor was read).
   void pack_all();
 };
 
