@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the layering of docs/ARCHITECTURE.md: llama.h is included only under src/model, and no stage
 # includes a header of a stage at or above its own level (other than its own). Stages, lowest first:
-#   util (0) < io (1) < eval, index, model (2, peers: none includes another) < rerankers (3)
+#   util (0) < io (1) < eval, index, model (2, peers: none includes another) < rerankers, dense (3)
 #   < pipeline (4) < server (5) < cli (6)
 # Public headers are included as "rerank/x.h" (include/rerank/), private ones as "<stage>/x.h"
 # (src/<stage>/) and only by their own stage: a "rerank/" include that names a file under src/, or
@@ -10,13 +10,13 @@
 # is an error (add it where it belongs). Exits 1 listing every violation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-declare -A LEVEL=([util]=0 [io]=1 [eval]=2 [index]=2 [model]=2 [rerankers]=3 [pipeline]=4 [server]=5 [cli]=6)
+declare -A LEVEL=([util]=0 [io]=1 [eval]=2 [index]=2 [model]=2 [rerankers]=3 [dense]=3 [pipeline]=4 [server]=5 [cli]=6)
 declare -A PUBLIC=(
   [error.h]=util [types.h]=util [utf8.h]=util [version.h]=util
   [io.h]=io [io_writers.h]=io
   [eval.h]=eval
   [analyzer.h]=index [bm25.h]=index [first_stage.h]=index [fusion.h]=index [index.h]=index
-  [run_first_stage.h]=index [search.h]=index
+  [run_first_stage.h]=index [search.h]=index [vectors.h]=index [dense.h]=dense
   [cross_encoder.h]=model [decoding_constraint.h]=model [embedding_model.h]=model
   [language_model.h]=model [model.h]=model [test_models.h]=model [tokenizer.h]=model
   [llm_backend.h]=rerankers [reranker.h]=rerankers [strategy_pool.h]=rerankers [cost.h]=util

@@ -30,16 +30,28 @@ class EmbeddingModel {
   std::vector<std::vector<float>> embed(const std::vector<std::string>& texts,
                                         std::vector<RerankCost>* costs = nullptr);
 
+  // For texts longer than the model takes: each text's tokens are cut into windows of at most
+  // `window` tokens, special tokens included, starting every `stride` tokens, and every window is
+  // embedded (a text that fits is one window). Returns each text's windows' vectors, in order.
+  std::vector<std::vector<std::vector<float>>> embed_windows(const std::vector<std::string>& texts,
+                                                             std::size_t window, std::size_t stride);
+
+  // The vector length.
+  int dims() const;
+
   // True when rerank.cpp's own encoder runtime computes the model.
   bool own_runtime() const;
 
  private:
   bool open_native(int threads);
+  std::vector<std::vector<float>> embed_tokens(const std::vector<std::vector<std::int32_t>>& tokens,
+                                               std::vector<RerankCost>* costs);
   std::vector<std::vector<float>> embed_native(const std::vector<std::vector<std::int32_t>>& tokens,
                                                std::vector<RerankCost>* costs);
   std::size_t pooled_limit() const;
-  // Each text's tokens, special tokens added, truncated to what the model embeds.
-  std::vector<std::vector<std::int32_t>> tokenize(const std::vector<std::string>& texts) const;
+  // Each text's tokens, special tokens added, truncated to what the model embeds unless `whole`.
+  std::vector<std::vector<std::int32_t>> tokenize(const std::vector<std::string>& texts,
+                                                  bool whole = false) const;
   std::shared_ptr<const Model> model_;
   RuntimeOptions options_;
   struct State;

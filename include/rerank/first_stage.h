@@ -30,10 +30,16 @@ class FirstStage {
   // A first stage that retrieves the same lists, for another thread: read-only data (the index, a
   // run) is shared, scratch space is not. A FirstStage itself is not thread-safe.
   virtual std::unique_ptr<FirstStage> fork() const = 0;
+  // Every query's top `k` with `threads` threads (0: all cores), in the order of `queries`. By
+  // default retrieve() on one fork per thread; a first stage that gains from seeing all queries at
+  // once overrides it (dense search: one matrix product per block of the collection for a batch of
+  // queries, whose scores may differ from retrieve()'s in the last bits of float rounding).
+  virtual std::vector<std::vector<ScoredDoc>> retrieve_many(const std::vector<Query>& queries, std::size_t k,
+                                                            unsigned threads) const;
 };
 
-// Retrieves every query's top `k` with `threads` threads (0: all cores), each with its own fork.
-// The run's lists are those retrieve() returns; a query id given twice is an error.
+// Retrieves every query's top `k` with `threads` threads (0: all cores) through retrieve_many().
+// A query id given twice is an error.
 Run retrieve_all(const FirstStage& stage, const std::vector<Query>& queries, std::size_t k, unsigned threads,
                  const std::string& tag = "rerank");
 

@@ -40,6 +40,9 @@ class FusionRetriever : public FirstStage {
   std::string name() const override;
   std::vector<ScoredDoc> retrieve(const Query& query, std::size_t k) override;
   std::unique_ptr<FirstStage> fork() const override;
+  // Each fused first stage's retrieve_many, then the fusion of every query's lists.
+  std::vector<std::vector<ScoredDoc>> retrieve_many(const std::vector<Query>& queries, std::size_t k,
+                                                    unsigned threads) const override;
 
  private:
   std::vector<std::unique_ptr<FirstStage>> stages_;

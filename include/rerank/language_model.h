@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "rerank/cost.h"
 #include "rerank/decoding_constraint.h"
 #include "rerank/model.h"
-#include "rerank/cost.h"
 
 namespace rerank {
 

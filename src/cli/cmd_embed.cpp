@@ -2,11 +2,11 @@
 // Embeds texts (a BEIR corpus or any queries file) with an embedding model and writes one JSON line
 // {"id": ..., "embedding": [...]} per text: for checking parity with other implementations and for
 // use elsewhere.
-#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
 #include "rerank/atomic_file.h"
+#include "rerank/dense.h"
 #include "rerank/embedding_model.h"
 #include "rerank/error.h"
 #include "rerank/io.h"
@@ -22,14 +22,6 @@ struct EmbedArgs {
   bool corpus = false;
   std::string runtime = "auto", precision = "auto";
 };
-
-void normalize(std::vector<float>& v) {
-  double sum = 0;
-  for (float x : v) sum += static_cast<double>(x) * x;
-  const double norm = std::sqrt(sum);
-  if (norm > 0)
-    for (float& x : v) x = static_cast<float>(x / norm);
-}
 
 // The texts to embed with their ids: documents as "title text" (BEIR convention), or queries.
 std::vector<std::pair<std::string, std::string>> read_texts(const EmbedArgs& a) {
@@ -82,7 +74,7 @@ std::function<int()> setup_embed(CLI::App& app) {
     auto vectors = model.embed(batch);
     io::AtomicFile out(a->output);
     for (std::size_t i = 0; i < texts.size(); ++i) {
-      if (a->normalize) normalize(vectors[i]);
+      if (a->normalize) normalize_vector(vectors[i].data(), vectors[i].size());
       out.write(nlohmann::json{{"id", texts[i].first}, {"embedding", vectors[i]}}.dump() + "\n");
     }
     out.commit();

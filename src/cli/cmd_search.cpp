@@ -1,5 +1,6 @@
-// `rerank search --index DIR --queries FILE --output RUN [--first-stage SPEC] [--hits 1000] [--k1 0.9]
-//  [--b 0.4] [--fields title=1.0,text=1.0] [--rm3] [--remove-query] [--threads N]`: any first stage of
+// `rerank search --index DIR --queries FILE --output RUN [--first-stage SPEC] [--param KEY=VALUE]...
+//  [--hits 1000] [--k1 0.9] [--b 0.4] [--fields title=1.0,text=1.0] [--rm3] [--remove-query] [--threads N]`:
+//  any first stage of
 // the registry (first_stage.h) over every query, into a TREC run.
 #include <chrono>
 #include <cstdio>
@@ -23,6 +24,7 @@ struct SearchArgs {
   std::size_t hits = 1000;
   // Option values as typed, handed to the first stage as its params (it parses and checks them).
   std::map<std::string, std::string> params;
+  std::vector<std::string> generic_params;  // --param KEY=VALUE
   bool rm3 = false;
   bool remove_query = false;
   unsigned threads = 0;
@@ -37,7 +39,12 @@ std::function<int()> setup_search(CLI::App& app) {
       ->required();
   app.add_option("--output", args->output, "TREC run file to write")->required();
   app.add_option("--first-stage", args->first_stage,
-                 "bm25 (default), bm25+rm3, run:FILE, rrf(SPEC,...), interpolate(SPEC,...)");
+                 "bm25 (default), bm25+rm3, dense[:NAME], hybrid[:NAME], run:FILE, rrf(SPEC,...), "
+                 "interpolate(SPEC,...)");
+  app.add_option(
+      "--param", args->generic_params,
+      "A first-stage option KEY=VALUE (repeatable), e.g. search=hnsw, ef_search=200, fusion=interpolate, "
+      "dense_weight=0.6");
   app.add_option("--hits", args->hits, "Documents per query (default 1000)")->check(CLI::PositiveNumber);
   // Each option below becomes the first stage's parameter of the same name.
   const std::vector<std::tuple<const char*, const char*, const char*>> params = {
@@ -63,6 +70,7 @@ std::function<int()> setup_search(CLI::App& app) {
   return [args] {
     const auto start = std::chrono::steady_clock::now();
     FirstStageOptions options{args->index, args->params};
+    for (const auto& [k, v] : key_values(args->generic_params, "--param")) options.params[k] = v;
     if (args->remove_query) options.params["remove_query"] = "on";
     std::string spec = args->first_stage;
     if (args->rm3) {
@@ -88,7 +96,8 @@ std::function<int()> setup_search(CLI::App& app) {
 }
 
 const CommandRegistration registration(
-    "search", "Retrieve with a first stage (BM25, RM3, a run, fusion) into a TREC run", setup_search);
+    "search", "Retrieve with a first stage (BM25, RM3, dense, hybrid, a run, fusion) into a TREC run",
+    setup_search);
 
 }  // namespace
 

@@ -45,8 +45,8 @@ int main(int argc, char** argv) {
       if (sub->parsed()) where = sub;
     std::string name = where == &app ? "rerank" : "rerank " + where->get_name();
     std::cerr << name << ": error: " << e.what() << "\n";
-    std::cerr << "usage: " << name << (where == &app ? " <subcommand> [options]" : " [options]")
-              << "  (see " << name << " --help)\n";
+    std::cerr << "usage: " << name << (where == &app ? " <subcommand> [options]" : " [options]") << "  (see "
+              << name << " --help)\n";
     return 2;
   }
 

@@ -1,8 +1,8 @@
 #include "index/file_util.h"
 
 #include <unistd.h>
+#include <zlib.h>
 
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -13,19 +13,8 @@
 namespace rerank::index_format {
 
 std::uint32_t crc32_update(std::uint32_t crc, const void* data, std::size_t n) {
-  static const std::array<std::uint32_t, 256> table = [] {
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-      std::uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  const auto* p = static_cast<const std::uint8_t*>(data);
-  crc = ~crc;
-  for (std::size_t i = 0; i < n; ++i) crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
-  return ~crc;
+  // zlib's slicing implementation: several GB/s, which matters for vector files of gigabytes.
+  return static_cast<std::uint32_t>(::crc32_z(crc, static_cast<const Bytef*>(data), n));
 }
 
 }  // namespace rerank::index_format

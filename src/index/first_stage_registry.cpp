@@ -209,23 +209,29 @@ std::unique_ptr<FirstStage> make_first_stage(const std::string& spec, const Firs
   return open_checked(spec, options);
 }
 
-Run retrieve_all(const FirstStage& stage, const std::vector<Query>& queries, std::size_t k, unsigned threads,
-                 const std::string& tag) {
+std::vector<std::vector<ScoredDoc>> FirstStage::retrieve_many(const std::vector<Query>& queries,
+                                                              std::size_t k, unsigned threads) const {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   const std::size_t workers = std::min<std::size_t>(threads, std::max<std::size_t>(queries.size(), 1));
   // Each worker retrieves with its own fork (first stages keep per-search scratch space).
   std::vector<std::unique_ptr<FirstStage>> forks;
-  for (std::size_t w = 0; w < workers; ++w) forks.push_back(stage.fork());
+  for (std::size_t w = 0; w < workers; ++w) forks.push_back(fork());
   std::vector<std::vector<ScoredDoc>> results(queries.size());
   detail::parallel_for(queries.size(), workers, [&](std::size_t worker, std::size_t i) {
     results[i] = forks[worker]->retrieve(queries[i], k);
   });
+  return results;
+}
+
+Run retrieve_all(const FirstStage& stage, const std::vector<Query>& queries, std::size_t k, unsigned threads,
+                 const std::string& tag) {
+  std::set<std::string> ids;
+  for (const auto& q : queries)
+    if (!ids.insert(q.id).second) throw Error("query id " + q.id + " occurs twice");
+  auto results = stage.retrieve_many(queries, k, threads);
   Run run;
   run.tag = tag;
-  for (std::size_t i = 0; i < queries.size(); ++i) {
-    if (run.by_query.count(queries[i].id)) throw Error("query id " + queries[i].id + " occurs twice");
-    run.by_query[queries[i].id] = std::move(results[i]);
-  }
+  for (std::size_t i = 0; i < queries.size(); ++i) run.by_query[queries[i].id] = std::move(results[i]);
   return run;
 }
 

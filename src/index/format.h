@@ -19,6 +19,8 @@
 #include <cstring>
 #include <string>
 
+#include "index/section_file.h"
+
 namespace rerank::index_format {
 
 inline constexpr char kMagic[8] = {'R', 'R', 'I', 'D', 'X', '\r', '\n', '\x1a'};
@@ -39,6 +41,9 @@ enum SectionKind : std::uint32_t {
   kDocVec,
   kSectionCount = kDocVec  // kinds are 1..kSectionCount
 };
+
+inline constexpr ContainerFormat kIndexContainer{kMagic, kVersion, kSectionCount, "index",
+                                                 "rebuild it with `rerank index`"};
 
 struct SectionEntry {
   std::uint32_t kind;

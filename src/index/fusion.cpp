@@ -104,6 +104,22 @@ std::vector<ScoredDoc> FusionRetriever::retrieve(const Query& query, std::size_t
   return fuse_lists(lists, options);
 }
 
+std::vector<std::vector<ScoredDoc>> FusionRetriever::retrieve_many(const std::vector<Query>& queries,
+                                                                   std::size_t k, unsigned threads) const {
+  std::vector<std::vector<std::vector<ScoredDoc>>> per_stage;
+  for (const auto& stage : stages_)
+    per_stage.push_back(stage->retrieve_many(queries, options_.depth, threads));
+  FusionOptions options = options_;
+  options.k = k;
+  std::vector<std::vector<ScoredDoc>> fused(queries.size());
+  for (std::size_t q = 0; q < queries.size(); ++q) {
+    std::vector<std::vector<ScoredDoc>> lists;
+    for (auto& stage_lists : per_stage) lists.push_back(std::move(stage_lists[q]));
+    fused[q] = fuse_lists(lists, options);
+  }
+  return fused;
+}
+
 std::unique_ptr<FirstStage> FusionRetriever::fork() const {
   std::vector<std::unique_ptr<FirstStage>> stages;
   for (const auto& stage : stages_) stages.push_back(stage->fork());

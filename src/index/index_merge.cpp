@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "index/format.h"
+#include "index/section_file.h"
 #include "index/writer_impl.h"
 #include "rerank/analyzer.h"
 #include "rerank/error.h"
@@ -79,75 +80,6 @@ void append_postings(index_io::OutFile& out, const SpillCursor& c, const std::ui
   put_varint(gap, first_doc - *previous);
   out.write(gap);
   out.write(rest, static_cast<std::size_t>(end - rest));
-}
-
-// The sections of the index file, in order: each either a finished temp file or bytes in memory.
-class Sections {
- public:
-  struct Section {
-    std::uint32_t kind;
-    std::string file;   // either a temp file...
-    std::string bytes;  // ...or bytes in memory
-    std::uint64_t length = 0;
-    std::uint32_t crc = 0;
-  };
-
-  void memory(std::uint32_t kind, std::string bytes) {
-    Section s{kind, "", std::move(bytes)};
-    s.length = s.bytes.size();
-    s.crc = crc32_update(0, s.bytes.data(), s.bytes.size());
-    list_.push_back(std::move(s));
-  }
-  template <typename T>
-  void memory(std::uint32_t kind, const std::vector<T>& v) {
-    memory(kind, std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T)));
-  }
-  void file(std::uint32_t kind, const index_io::OutFile& f) {
-    list_.push_back({kind, f.path(), "", f.size(), f.crc()});
-  }
-
-  // Writes the index file at `path`: the header, then the sections 8-byte aligned (removing their
-  // temp files). Returns its size.
-  std::uint64_t write(const std::string& path) const;
-
- private:
-  std::vector<Section> list_;
-};
-
-std::uint64_t Sections::write(const std::string& path) const {
-  std::uint64_t offset = header_bytes(list_.size());
-  std::vector<SectionEntry> table;
-  for (const auto& s : list_) {
-    offset = (offset + 7) & ~std::uint64_t{7};
-    table.push_back({s.kind, s.crc, offset, s.length});
-    offset += s.length;
-  }
-  const std::uint64_t file_size = offset;
-  std::string header(kMagic, sizeof(kMagic));
-  auto append_raw = [&](const auto& v) { header.append(reinterpret_cast<const char*>(&v), sizeof(v)); };
-  append_raw(kVersion);
-  append_raw(static_cast<std::uint32_t>(list_.size()));
-  append_raw(file_size);
-  for (const auto& e : table) append_raw(e);
-  append_raw(crc32_update(0, header.data(), header.size()));
-
-  index_io::OutFile out(path);
-  out.write(header);
-  for (std::size_t i = 0; i < list_.size(); ++i) {
-    static const char zeros[8] = {};
-    out.write(zeros, table[i].offset - out.size());
-    if (list_[i].file.empty())
-      out.write(list_[i].bytes);
-    else
-      index_io::append_file(out, list_[i].file);
-    if (!list_[i].file.empty()) {
-      std::error_code ec;
-      fs::remove(list_[i].file, ec);
-    }
-  }
-  if (out.size() != file_size) throw Error("internal error: index size mismatch");
-  out.close(/*sync=*/true);
-  return file_size;
 }
 
 }  // namespace
@@ -301,7 +233,7 @@ IndexBuildStats IndexWriter::Impl::merge_and_write() {
   std::vector<std::uint8_t> all_norms;
   for (auto& n : norms) all_norms.insert(all_norms.end(), n.begin(), n.end());
 
-  Sections sections;
+  SectionWriter sections;
   sections.memory(kMeta, meta_json(terms));
   sections.memory(kDocIdOffsets, doc_id_offsets);
   sections.file(kDocIdBytes, *doc_id_bytes);
@@ -313,7 +245,7 @@ IndexBuildStats IndexWriter::Impl::merge_and_write() {
   sections.file(kPostings, *terms.postings);
   sections.memory(kDocVecOffsets, docvec_offsets);
   sections.file(kDocVec, *docvec);
-  stats.index_bytes = sections.write(temp_path(kFileName));
+  stats.index_bytes = sections.write(temp_path(kFileName), kIndexContainer);
 
   publish();
   if (options.progress) options.progress(num_docs, "done");

@@ -1,9 +1,4 @@
 // Opening an index: mmap, then check everything before trusting any offset in it.
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -12,6 +7,7 @@
 #include <vector>
 
 #include "index/format.h"
+#include "index/section_file.h"
 #include "rerank/analyzer.h"
 #include "rerank/error.h"
 #include "rerank/index.h"
@@ -23,8 +19,6 @@ using namespace index_format;
 struct Index::Impl {
   std::string directory;
   std::string path;
-  const std::uint8_t* base = nullptr;
-  std::size_t size = 0;
   std::string analyzer;
   FieldLayout layout = FieldLayout::kFlat;
   std::uint32_t num_docs = 0;
@@ -47,13 +41,9 @@ struct Index::Impl {
   const std::uint8_t* docvec = nullptr;
   std::uint64_t docvec_length = 0;
 
-  ~Impl() {
-    if (base) ::munmap(const_cast<std::uint8_t*>(base), size);
-  }
+  std::unique_ptr<MappedContainer> file;
 
-  [[noreturn]] void corrupt(const std::string& what) const {
-    throw Error(path + ": corrupt index (" + what + "); rebuild it with `rerank index`");
-  }
+  [[noreturn]] void corrupt(const std::string& what) const { file->corrupt(what); }
 
   std::string_view term(const TermEntry& e) const { return {term_bytes + e.term_offset, e.term_length}; }
 
@@ -61,57 +51,12 @@ struct Index::Impl {
   void load();
 
  private:
-  using Section = std::pair<const std::uint8_t*, std::uint64_t>;  // start and length
-  // The header and its section table, every section in bounds with its checksum right; indexed by
-  // kind (a kind absent: {nullptr, 0}).
-  std::vector<Section> read_sections() const;
+  using Section = MappedContainer::Section;
   void read_meta(const Section& meta);
   void map_sections(const std::vector<Section>& section);
   // Every offset in bounds and monotone, so readers can trust them without checks.
   void check_structure() const;
 };
-
-namespace {
-
-template <typename T>
-T read_at(const std::uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  return v;
-}
-
-}  // namespace
-
-std::vector<Index::Impl::Section> Index::Impl::read_sections() const {
-  if (size < kFixedHeaderBytes) corrupt("file is truncated: " + std::to_string(size) + " bytes");
-  if (std::memcmp(base, kMagic, sizeof(kMagic)) != 0)
-    throw Error(path + ": not a rerank.cpp index (bad magic)");
-  const auto version = read_at<std::uint32_t>(base + 8);
-  if (version != kVersion)
-    throw Error(path + ": index format version " + std::to_string(version) +
-                " is not supported (this build reads " + std::to_string(kVersion) + "); rebuild the index");
-  const auto count = read_at<std::uint32_t>(base + 12);
-  const auto file_size = read_at<std::uint64_t>(base + 16);
-  if (count != kSectionCount) corrupt("unexpected section count " + std::to_string(count));
-  if (file_size != size)
-    corrupt("file is " + std::to_string(size) + " bytes, header says " + std::to_string(file_size) +
-            (size < file_size ? " (truncated)" : ""));
-  const std::size_t header_size = header_bytes(count);
-  if (size < header_size) corrupt("header is truncated");
-  if (crc32_update(0, base, header_size - 4) != read_at<std::uint32_t>(base + header_size - 4))
-    corrupt("header checksum mismatch");
-
-  std::vector<Section> section(kSectionCount + 1);
-  for (std::uint32_t i = 0; i < count; ++i) {
-    const auto e = read_at<SectionEntry>(base + kFixedHeaderBytes + i * sizeof(SectionEntry));
-    if (e.kind < 1 || e.kind > kSectionCount || section[e.kind].first) corrupt("bad section table");
-    if (e.offset % 8 != 0 || e.offset > size || e.length > size - e.offset) corrupt("section out of bounds");
-    if (crc32_update(0, base + e.offset, e.length) != e.crc32)
-      corrupt("checksum mismatch in section " + std::to_string(e.kind));
-    section[e.kind] = {base + e.offset, e.length};
-  }
-  return section;
-}
 
 void Index::Impl::read_meta(const Section& section) {
   nlohmann::json meta;
@@ -179,7 +124,7 @@ void Index::Impl::check_structure() const {
 }
 
 void Index::Impl::load() {
-  const std::vector<Section> section = read_sections();
+  const std::vector<Section>& section = file->sections();
   read_meta(section[kMeta]);
   map_sections(section);
   check_structure();
@@ -189,28 +134,8 @@ std::shared_ptr<const Index> Index::open(const std::string& directory) {
   auto impl = std::make_unique<Impl>();
   impl->directory = directory;
   impl->path = directory + "/" + kFileName;
-  const int fd = ::open(impl->path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) throw Error(directory + ": not an index directory (no " + kFileName + ")");
-    throw Error("cannot open " + impl->path + ": " + std::strerror(errno));
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const std::string why = std::strerror(errno);
-    ::close(fd);
-    throw Error("cannot stat " + impl->path + ": " + why);
-  }
-  impl->size = static_cast<std::size_t>(st.st_size);
-  if (impl->size > 0) {
-    void* p = ::mmap(nullptr, impl->size, PROT_READ, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED) {
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      throw Error("cannot map " + impl->path + ": " + why);
-    }
-    impl->base = static_cast<const std::uint8_t*>(p);
-  }
-  ::close(fd);
+  impl->file = std::make_unique<MappedContainer>(
+      impl->path, kIndexContainer, directory + ": not an index directory (no " + kFileName + ")");
   impl->load();
   return std::shared_ptr<const Index>(new Index(std::move(impl)));
 }

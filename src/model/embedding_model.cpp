@@ -197,7 +197,7 @@ void truncate_keeping_start(std::vector<std::int32_t>& tokens, std::size_t limit
 }
 }  // namespace
 
-Sequences EmbeddingModel::tokenize(const std::vector<std::string>& texts) const {
+Sequences EmbeddingModel::tokenize(const std::vector<std::string>& texts, bool whole) const {
   const SpecialTokens special = model_->tokenizer().special_tokens();
   const llama_token eos = special.eos;
   Sequences tokens(texts.size());
@@ -207,6 +207,7 @@ Sequences EmbeddingModel::tokenize(const std::vector<std::string>& texts) const 
       tokens[i].push_back(eos);
     if (tokens[i].empty())
       throw InvalidInput("cannot embed an empty text with this model (it adds no special tokens)");
+    if (whole) continue;
     if (state_->pooled) {
       truncate_keeping_start(tokens[i], pooled_limit(), special);
     } else if (tokens[i].size() > static_cast<std::size_t>(options_.context_tokens)) {
@@ -220,7 +221,59 @@ Sequences EmbeddingModel::tokenize(const std::vector<std::string>& texts) const 
 
 std::vector<std::vector<float>> EmbeddingModel::embed(const std::vector<std::string>& texts,
                                                       std::vector<RerankCost>* costs) {
-  const Sequences tokens = tokenize(texts);
+  return embed_tokens(tokenize(texts), costs);
+}
+
+int EmbeddingModel::dims() const { return model_->info().n_embd; }
+
+namespace {
+// Cuts a text's tokens into windows of at most `window` tokens that keep its framing (the leading
+// [CLS]/BOS and the closing [SEP]/EOS the tokenizer added) around each piece of its body.
+Sequences cut_into_windows(const std::vector<std::int32_t>& tokens, std::size_t window, std::size_t stride,
+                           const SpecialTokens& special) {
+  std::size_t lead = 0, trail = 0;
+  if (!tokens.empty() && special.bos >= 0 && tokens.front() == special.bos) lead = 1;
+  if (tokens.size() > lead && ((special.sep >= 0 && tokens.back() == special.sep) ||
+                               (special.eos >= 0 && tokens.back() == special.eos)))
+    trail = 1;
+  if (window <= lead + trail)
+    throw Error("chunk window of " + std::to_string(window) + " tokens is too small");
+  const std::size_t body = tokens.size() - lead - trail, piece = window - lead - trail;
+  Sequences windows;
+  for (std::size_t start = 0;; start += stride) {
+    const std::size_t end = std::min(body, start + piece);
+    std::vector<std::int32_t> w(tokens.begin(), tokens.begin() + static_cast<std::ptrdiff_t>(lead));
+    w.insert(w.end(), tokens.begin() + static_cast<std::ptrdiff_t>(lead + start),
+             tokens.begin() + static_cast<std::ptrdiff_t>(lead + end));
+    if (trail) w.push_back(tokens.back());
+    windows.push_back(std::move(w));
+    if (end == body) break;
+  }
+  return windows;
+}
+}  // namespace
+
+std::vector<std::vector<std::vector<float>>> EmbeddingModel::embed_windows(
+    const std::vector<std::string>& texts, std::size_t window, std::size_t stride) {
+  if (stride == 0 || window == 0) throw Error("chunk window and stride must be positive");
+  window = std::min(window, pooled_limit());
+  const SpecialTokens special = model_->tokenizer().special_tokens();
+  Sequences all;
+  std::vector<std::size_t> first(texts.size() + 1, 0);
+  const Sequences tokens = tokenize(texts, /*whole=*/true);
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    for (auto& w : cut_into_windows(tokens[i], window, stride, special)) all.push_back(std::move(w));
+    first[i + 1] = all.size();
+  }
+  auto vectors = embed_tokens(all, nullptr);
+  std::vector<std::vector<std::vector<float>>> out(texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i)
+    for (std::size_t j = first[i]; j < first[i + 1]; ++j) out[i].push_back(std::move(vectors[j]));
+  return out;
+}
+
+std::vector<std::vector<float>> EmbeddingModel::embed_tokens(const Sequences& tokens,
+                                                             std::vector<RerankCost>* costs) {
   if (state_->native) return embed_native(tokens, costs);
   llama_context* ctx = state_->ctx.get();
   llama_memory_t mem = llama_get_memory(ctx);
@@ -235,8 +288,8 @@ std::vector<std::vector<float>> EmbeddingModel::embed(const std::vector<std::str
   for (const auto& t : tokens) lengths.push_back(t.size());
   const auto footprint = layout.footprints(lengths, budget);
 
-  if (costs) costs->assign(texts.size(), RerankCost{});
-  std::vector<std::vector<float>> out(texts.size());
+  if (costs) costs->assign(tokens.size(), RerankCost{});
+  std::vector<std::vector<float>> out(tokens.size());
   for (const auto& pack : detail::pack_by_length(footprint, budget, max_seqs)) {
     llama_memory_clear(mem, true);
     std::uint64_t passes = 1;

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "model/tiny_embedding_model.h"
+#include "rerank/dense.h"
 #include "rerank/index.h"
 #include "rerank/pipeline.h"
 #include "rerank/strategy_pool.h"
@@ -174,6 +176,26 @@ TEST(ServerSearch, RetrievesThenReranksAsTheLibraryPipelineDoes) {
   const auto nothing = s.post("/search", {{"query", "zzzz unknownword"}});
   EXPECT_EQ(nothing->status, 200);
   EXPECT_EQ(json::parse(nothing->body)["results"], json::array());
+}
+
+TEST(ServerSearch, HybridFirstStageRetrievesAsTheLibraryDoes) {
+  TinyCollection c;
+  embed_corpus(c.corpus, test::tiny_embedding_model(), vector_file_path(c.index, "dense"), {});
+  for (const std::string spec : {"dense", "hybrid"}) {
+    SCOPED_TRACE(spec);
+    ServeOptions o;
+    o.search = SearchOptions{spec, {c.index, {}}, c.corpus, 3};
+    Server s(o, {{"m", "tiny", tiny("pointwise", test::Tiny::Bert), nullptr}});
+    const auto r = s.post("/search", {{"query", "red iron oxide"}, {"top_n", 3}});
+    ASSERT_EQ(r->status, 200) << r->body;
+    const json got = json::parse(r->body);
+    auto reranker = tiny("pointwise", test::Tiny::Bert);
+    const auto expected = retrieve_and_rerank(*make_first_stage(spec, {c.index, {}}),
+                                              {{"q", "red iron oxide"}}, c.corpus, *reranker, 3, 3, 1, {});
+    const auto& list = expected.run.by_query.at("q");
+    ASSERT_EQ(got["results"].size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(got["results"][i]["id"], list[i].doc_id);
+  }
 }
 
 TEST(ServerSearch, IsA404WithoutAnIndex) {

@@ -1,0 +1,264 @@
+// Vector files, exact search and the HNSW graph, on hand-made vectors whose rankings are known.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "error_message.h"
+#include "index_test_util.h"
+#include "rerank/error.h"
+#include "rerank/vectors.h"
+
+namespace rerank {
+namespace {
+
+namespace fs = std::filesystem;
+using test::error_of;
+
+struct Doc {
+  std::string id;
+  std::vector<float> rows;  // one or more vectors of 3 components
+};
+
+std::string write_vectors(const std::vector<Doc>& docs, const std::string& name,
+                          VectorPrecision precision = VectorPrecision::kF32, std::size_t dims = 3) {
+  const std::string dir = test::scratch_dir(name);
+  fs::create_directories(dir);
+  const std::string path = dir + "/v.vec";
+  VectorWriter writer(path, dims, precision, "{\"by\":\"test\"}", false);
+  for (const auto& d : docs) writer.add(d.id, d.rows.data(), d.rows.size() / dims);
+  writer.finish();
+  return path;
+}
+
+std::vector<Doc> compass() {
+  return {
+      {"a", {1, 0, 0}}, {"c", {0, 1, 0}}, {"e", {0.8f, 0.6f, 0}}, {"b", {0.8f, 0.6f, 0}}, {"d", {0, 0, 1}}};
+}
+
+std::vector<std::pair<std::string, float>> ranking(const VectorSet& v, const std::vector<VectorHit>& hits) {
+  std::vector<std::pair<std::string, float>> out;
+  for (const auto& h : hits) out.emplace_back(std::string(v.doc_id(h.doc)), h.score);
+  return out;
+}
+
+using Ranked = std::vector<std::pair<std::string, float>>;
+
+TEST(VectorSearch, ExactRankingByInnerProductWithTiesByIdInEveryPrecision) {
+  for (auto precision : {VectorPrecision::kF32, VectorPrecision::kF16, VectorPrecision::kInt8}) {
+    SCOPED_TRACE(to_string(precision));
+    const auto v = VectorSet::open(write_vectors(compass(), "compass_" + to_string(precision), precision));
+    EXPECT_EQ(v->num_docs(), 5u);
+    EXPECT_EQ(v->precision(), precision);
+    EXPECT_EQ(v->encoder(), "{\"by\":\"test\"}");
+    const float query[3] = {1, 0, 0};
+    const auto hits = ranking(*v, search_exact(*v, query, 1, 5, 1)[0]);
+    // b and e tie (same vector): the smaller id first; so do c and d (both orthogonal).
+    ASSERT_EQ(hits.size(), 5u);
+    EXPECT_EQ(hits[0].first, "a");
+    EXPECT_EQ(hits[1].first, "b");
+    EXPECT_EQ(hits[2].first, "e");
+    EXPECT_EQ(hits[3].first, "c");
+    EXPECT_EQ(hits[4].first, "d");
+    EXPECT_FLOAT_EQ(hits[0].second, 1.0f);
+    // 0.8 stored as F16 is 0.7998; as INT8, 0.8 * 127 rounds to 102, times the scale 0.8 / 102 = 1 / 127.5.
+    const float expected_b = precision == VectorPrecision::kF32   ? 0.8f
+                             : precision == VectorPrecision::kF16 ? 0.7998046875f
+                                                                  : 0.8f / 102 * 102;
+    EXPECT_NEAR(hits[1].second, expected_b, 1e-6);
+    EXPECT_EQ(hits[3].second, 0.0f);
+  }
+}
+
+TEST(VectorSearch, ADocumentWithSeveralVectorsScoresItsBestOnceOnly) {
+  auto docs = compass();
+  docs.push_back({"x", {0, 1, 0, 0.9f, 0, 0.1f, 0.95f, 0.1f, 0}});  // three chunks
+  const auto v = VectorSet::open(write_vectors(docs, "chunks"));
+  EXPECT_EQ(v->num_rows(), 8u);
+  EXPECT_EQ(v->max_rows_per_doc(), 3u);
+  const float query[3] = {1, 0, 0};
+  const Ranked hits = ranking(*v, search_exact(*v, query, 1, 3, 2)[0]);
+  EXPECT_EQ(hits, (Ranked{{"a", 1.0f}, {"x", 0.95f}, {"b", 0.8f}}));
+}
+
+// Vectors around a few centres, as embeddings cluster.
+std::vector<float> clustered(std::size_t n, std::size_t dims, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal;
+  std::vector<float> centres(20 * dims), out(n * dims);
+  for (auto& c : centres) c = normal(rng);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t c = rng() % 20;
+    double norm = 0;
+    for (std::size_t j = 0; j < dims; ++j) {
+      out[i * dims + j] = centres[c * dims + j] + 0.7f * normal(rng);
+      norm += out[i * dims + j] * out[i * dims + j];
+    }
+    for (std::size_t j = 0; j < dims; ++j) out[i * dims + j] /= static_cast<float>(std::sqrt(norm));
+  }
+  return out;
+}
+
+std::string random_collection(const std::string& name, std::size_t n, std::size_t dims,
+                              VectorPrecision precision = VectorPrecision::kF32) {
+  const auto data = clustered(n, dims, 7);
+  const std::string dir = test::scratch_dir(name);
+  fs::create_directories(dir);
+  VectorWriter writer(dir + "/v.vec", dims, precision, "{}", false);
+  for (std::size_t i = 0; i < n; ++i) writer.add("doc" + std::to_string(i), data.data() + i * dims, 1);
+  writer.finish();
+  return dir + "/v.vec";
+}
+
+TEST(VectorSearch, ExactSearchAgreesWithDoubleArithmeticAndDoesNotDependOnThreadsOrBatch) {
+  const std::size_t n = 5000, dims = 48, nq = 7, k = 20;
+  const auto v = VectorSet::open(random_collection("exact_random", n, dims));
+  const auto queries = clustered(nq, dims, 99);
+  const auto one = search_exact(*v, queries.data(), nq, k, 1);
+  const auto two = search_exact(*v, queries.data(), nq, k, 2);
+  for (std::size_t q = 0; q < nq; ++q) {
+    ASSERT_EQ(one[q].size(), k);
+    for (std::size_t i = 0; i < k; ++i) {
+      EXPECT_EQ(one[q][i].doc, two[q][i].doc);
+      EXPECT_EQ(one[q][i].score, two[q][i].score);  // bit for bit
+    }
+    // Against the inner products in double: the same scores to float rounding, in order.
+    std::vector<std::pair<double, std::uint32_t>> truth;
+    for (std::uint32_t d = 0; d < n; ++d) {
+      const auto* row = reinterpret_cast<const float*>(v->row(d));
+      double s = 0;
+      for (std::size_t j = 0; j < dims; ++j) s += static_cast<double>(queries[q * dims + j]) * row[j];
+      truth.emplace_back(-s, d);
+    }
+    std::sort(truth.begin(), truth.end());
+    for (std::size_t i = 0; i < k; ++i) {
+      EXPECT_NEAR(one[q][i].score, -truth[i].first, 1e-5);
+      const bool apart = (i == 0 || truth[i].first - truth[i - 1].first > 1e-5) &&
+                         truth[i + 1].first - truth[i].first > 1e-5;
+      if (apart) {
+        EXPECT_EQ(one[q][i].doc, truth[i].second);
+      }
+    }
+  }
+}
+
+TEST(VectorSearch, HnswFindsTheExactNeighboursAndReloadsTheSameGraph) {
+  const std::size_t n = 4000, dims = 32, nq = 50, k = 10;
+  for (auto precision : {VectorPrecision::kF32, VectorPrecision::kF16, VectorPrecision::kInt8}) {
+    SCOPED_TRACE(to_string(precision));
+    const std::string path = random_collection("hnsw_" + to_string(precision), n, dims, precision);
+    const auto v = VectorSet::open(path);
+    HnswOptions options;
+    options.m = 12;
+    options.ef_construction = 100;
+    HnswIndex::build(*v, path + ".hnsw", options);
+    const auto graph = HnswIndex::open(path + ".hnsw", v, 200);
+    const auto queries = clustered(nq, dims, 5);
+    const auto exact = search_exact(*v, queries.data(), nq, k, 1);
+    std::size_t found = 0;
+    for (std::size_t q = 0; q < nq; ++q) {
+      const auto approx = graph->search(queries.data() + q * dims, k);
+      ASSERT_EQ(approx.size(), k);
+      for (std::size_t i = 0; i + 1 < k; ++i) EXPECT_GE(approx[i].score, approx[i + 1].score);
+      for (const auto& h : approx)
+        for (const auto& e : exact[q])
+          if (h.doc == e.doc) {
+            ++found;
+            EXPECT_NEAR(h.score, e.score, 1e-5);  // rescored with the query as given
+          }
+    }
+    EXPECT_GE(static_cast<double>(found) / (nq * k), 0.95);
+    // Building again gives the same bytes (one insertion thread).
+    HnswIndex::build(*v, path + ".again", options);
+    std::ifstream a(path + ".hnsw", std::ios::binary), b(path + ".again", std::ios::binary);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(a), {}),
+              std::string(std::istreambuf_iterator<char>(b), {}));
+  }
+}
+
+void patch(const std::string& path, std::size_t offset, char value) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.put(value);
+}
+
+TEST(VectorFile, CorruptTruncatedOrForeignFilesAreRefusedWithTheReason) {
+  const std::string path = write_vectors(compass(), "corrupt");
+  const auto size = fs::file_size(path);
+  auto open_error = [&] { return error_of([&] { VectorSet::open(path); }); };
+  {
+    const std::string copy = path + ".copy";
+    fs::copy_file(path, copy);
+    patch(copy, size - 3, '\x7f');  // inside the vectors
+    EXPECT_THAT(error_of([&] { VectorSet::open(copy); }),
+                testing::HasSubstr("corrupt vector file (checksum mismatch in section 6)"));
+  }
+  fs::resize_file(path, size - 10);
+  EXPECT_THAT(open_error(), testing::HasSubstr("(truncated)); re-encode it with `rerank index --embed`"));
+  fs::resize_file(path, 10);
+  EXPECT_THAT(open_error(), testing::HasSubstr("corrupt vector file (file is truncated: 10 bytes)"));
+  const std::string other = write_vectors(compass(), "future");
+  patch(other, 8, '\x02');
+  EXPECT_THAT(error_of([&] { VectorSet::open(other); }),
+              testing::HasSubstr("vector file format version 2 is not supported (this build reads 1)"));
+  patch(other, 0, 'X');
+  EXPECT_THAT(error_of([&] { VectorSet::open(other); }),
+              testing::HasSubstr("not a rerank.cpp vector file (bad magic)"));
+  EXPECT_THAT(error_of([&] { VectorSet::open(other + ".missing"); }),
+              testing::HasSubstr("no such vector file"));
+}
+
+TEST(VectorFile, WriterRefusesBadVectorsAndLeavesNothingWithoutFinish) {
+  const std::string dir = test::scratch_dir("writer");
+  fs::create_directories(dir);
+  const std::string path = dir + "/v.vec";
+  {
+    VectorWriter writer(path, 3, VectorPrecision::kF32, "{}", false);
+    const float ok[3] = {1, 0, 0}, bad[3] = {1, NAN, 0};
+    writer.add("a", ok, 1);
+    EXPECT_EQ(error_of([&] { writer.add("a", ok, 1); }), "document id a occurs twice");
+    EXPECT_EQ(error_of([&] { writer.add("b", bad, 1); }),
+              "document b: its vector has a non-finite component");
+    EXPECT_EQ(error_of([&] { writer.add("c", ok, 0); }), "document c has no vector");
+  }  // destroyed without finish()
+  EXPECT_TRUE(fs::is_empty(dir)) << "temporary files left behind";
+  const std::string existing = write_vectors(compass(), "writer_exists");
+  EXPECT_THAT(error_of([&] { VectorWriter(existing, 3, VectorPrecision::kF32, "{}", false); }),
+              testing::HasSubstr("exists (pass --overwrite to replace it)"));
+}
+
+TEST(VectorFile, HnswGraphsOfOtherVectorsOrCorruptBytesAreRefused) {
+  const std::string path = random_collection("hnsw_corrupt", 300, 8);
+  const auto v = VectorSet::open(path);
+  HnswIndex::build(*v, path + ".hnsw", HnswOptions{});
+  const std::string other_path = random_collection("hnsw_other", 301, 8);
+  const auto other = VectorSet::open(other_path);
+  EXPECT_THAT(error_of([&] { HnswIndex::open(path + ".hnsw", other, 10); }),
+              testing::HasSubstr("was built over other vectors than"));
+  patch(path + ".hnsw", 200, '\x55');
+  EXPECT_THAT(error_of([&] { HnswIndex::open(path + ".hnsw", v, 10); }),
+              testing::HasSubstr("corrupt HNSW graph (checksum mismatch)"));
+  fs::resize_file(path + ".hnsw", 30);
+  EXPECT_THAT(error_of([&] { HnswIndex::open(path + ".hnsw", v, 10); }),
+              testing::HasSubstr("corrupt HNSW graph (file is truncated)"));
+}
+
+TEST(VectorRows, Int8KeepsEachComponentWithinHalfAStep) {
+  std::vector<float> in = {0.5f, -1.25f, 0.001f, 0.75f};
+  std::vector<std::uint8_t> row(vector_row_bytes(VectorPrecision::kInt8, 4));
+  encode_vector_row(VectorPrecision::kInt8, in.data(), 4, row.data());
+  std::vector<float> out(4);
+  decode_vector_rows(VectorPrecision::kInt8, row.data(), 1, 4, out.data());
+  const float step = 1.25f / 127;
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_NEAR(out[i], in[i], step / 2 + 1e-7);
+  EXPECT_FLOAT_EQ(out[1], -1.25f);
+  EXPECT_EQ(parse_vector_precision("f16"), VectorPrecision::kF16);
+  EXPECT_EQ(error_of([] { parse_vector_precision("f8"); }),
+            "unknown vector precision 'f8' (choose f32, f16 or int8)");
+}
+
+}  // namespace
+}  // namespace rerank
