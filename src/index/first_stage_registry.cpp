@@ -42,7 +42,9 @@ FirstStageKind run_kind() {
           }};
 }
 
-const std::vector<std::string> kFusionKeys = {"rrf_k", "weights", "depth"};
+// A function, not a global: kinds registered from other files' static initialisers (the dense stage's)
+// build the registry before this file's globals would be initialised.
+std::vector<std::string> fusion_keys() { return {"rrf_k", "weights", "depth"}; }
 
 FusionOptions fusion_options_from(const std::map<std::string, std::string>& params, FusionMethod method,
                                   std::size_t lists) {
@@ -78,7 +80,7 @@ FirstStageOptions options_for(const std::string& spec, const FirstStageOptions& 
 }
 
 FirstStageKind fusion_kind(FusionMethod method) {
-  return {kFusionKeys, true,
+  return {fusion_keys(), true,
           [method](const std::string& argument, const FirstStageOptions& o) {
             const auto specs = split_first_stage_list(argument);
             if (argument.empty() || specs.empty())
