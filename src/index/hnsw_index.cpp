@@ -28,27 +28,32 @@ using Graph = hnswlib::HierarchicalNSW<float>;
 
 #define RERANK_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
-RERANK_CLONES float dot_f32(const float* a, const float* b, std::size_t n) {
-  float lanes[16] = {};
+// Inner products with 32 independent partial sums (enough to keep two FMA units busy through their
+// latency), summed as a tree: a serial sum of the lanes would cost as much as the products.
+template <typename A, typename B>
+inline float lanes_dot(const A* a, const B* b, std::size_t n) {
+  constexpr std::size_t kLanes = 32;
+  float lanes[kLanes] = {};
   std::size_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (std::size_t j = 0; j < 16; ++j) lanes[j] += a[i + j] * b[i + j];
-  float sum = 0;
-  for (float l : lanes) sum += l;
-  for (; i < n; ++i) sum += a[i] * b[i];
+  for (; i + kLanes <= n; i += kLanes)
+    for (std::size_t j = 0; j < kLanes; ++j)
+      lanes[j] += static_cast<float>(a[i + j]) * static_cast<float>(b[i + j]);
+  for (std::size_t width = kLanes / 2; width > 0; width /= 2)
+    for (std::size_t j = 0; j < width; ++j) lanes[j] += lanes[j + width];
+  float sum = lanes[0];
+  for (; i < n; ++i) sum += static_cast<float>(a[i]) * static_cast<float>(b[i]);
   return sum;
 }
 
+RERANK_CLONES float dot_f32(const float* a, const float* b, std::size_t n) { return lanes_dot(a, b, n); }
 RERANK_CLONES float dot_f16(const _Float16* a, const _Float16* b, std::size_t n) {
-  float lanes[16] = {};
-  std::size_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (std::size_t j = 0; j < 16; ++j)
-      lanes[j] += static_cast<float>(a[i + j]) * static_cast<float>(b[i + j]);
-  float sum = 0;
-  for (float l : lanes) sum += l;
-  for (; i < n; ++i) sum += static_cast<float>(a[i]) * static_cast<float>(b[i]);
-  return sum;
+  return lanes_dot(a, b, n);
+}
+RERANK_CLONES float dot_f32_f16(const float* a, const _Float16* b, std::size_t n) {
+  return lanes_dot(a, b, n);
+}
+RERANK_CLONES float dot_f32_i8(const float* a, const std::int8_t* b, std::size_t n) {
+  return lanes_dot(a, b, n);
 }
 
 RERANK_CLONES std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, std::size_t n) {
@@ -58,13 +63,14 @@ RERANK_CLONES std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, st
   return sum;
 }
 
+std::size_t dims_of(const void* param) { return *static_cast<const std::size_t*>(param); }
+
+// Between two stored rows (building the graph).
 float distance_f32(const void* a, const void* b, const void* dims) {
-  return -dot_f32(static_cast<const float*>(a), static_cast<const float*>(b),
-                  *static_cast<const std::size_t*>(dims));
+  return -dot_f32(static_cast<const float*>(a), static_cast<const float*>(b), dims_of(dims));
 }
 float distance_f16(const void* a, const void* b, const void* dims) {
-  return -dot_f16(static_cast<const _Float16*>(a), static_cast<const _Float16*>(b),
-                  *static_cast<const std::size_t*>(dims));
+  return -dot_f16(static_cast<const _Float16*>(a), static_cast<const _Float16*>(b), dims_of(dims));
 }
 float distance_i8(const void* a, const void* b, const void* dims) {
   float sa, sb;
@@ -72,7 +78,25 @@ float distance_i8(const void* a, const void* b, const void* dims) {
   std::memcpy(&sb, b, 4);
   const auto* pa = static_cast<const std::int8_t*>(a) + 4;
   const auto* pb = static_cast<const std::int8_t*>(b) + 4;
-  return -sa * sb * static_cast<float>(dot_i8(pa, pb, *static_cast<const std::size_t*>(dims)));
+  return -sa * sb * static_cast<float>(dot_i8(pa, pb, dims_of(dims)));
+}
+
+// Between an F32 query and a stored row (searching: hnswlib passes the query first), so the query
+// is never rounded and its distances are its exact-search scores.
+float query_distance_f16(const void* q, const void* row, const void* dims) {
+  return -dot_f32_f16(static_cast<const float*>(q), static_cast<const _Float16*>(row), dims_of(dims));
+}
+float query_distance_i8(const void* q, const void* row, const void* dims) {
+  float scale;
+  std::memcpy(&scale, row, 4);
+  const auto* p = static_cast<const std::int8_t*>(row) + 4;
+  return -scale * dot_f32_i8(static_cast<const float*>(q), p, dims_of(dims));
+}
+
+hnswlib::DISTFUNC<float> query_distance(VectorPrecision precision) {
+  return precision == VectorPrecision::kF32   ? distance_f32
+         : precision == VectorPrecision::kF16 ? query_distance_f16
+                                              : query_distance_i8;
 }
 
 // Rows of a vector file as hnswlib sees them.
@@ -247,6 +271,8 @@ std::shared_ptr<const HnswIndex> HnswIndex::open(const std::string& path,
   if (in.bad()) throw Error("cannot read " + path);
   impl->load(bytes);
   impl->graph->ef_ = std::max<std::size_t>(ef_search, 1);
+  // An opened graph only answers queries: every distance is from an F32 query to a stored row.
+  impl->graph->fstdistfunc_ = query_distance(impl->vectors->precision());
   return std::shared_ptr<const HnswIndex>(new HnswIndex(std::move(impl)));
 }
 
@@ -254,23 +280,15 @@ std::vector<VectorHit> HnswIndex::search(const float* query, std::size_t k) cons
   const VectorSet& v = *impl_->vectors;
   std::vector<VectorHit> hits;
   if (k == 0 || v.num_rows() == 0) return hits;
-  const std::size_t dims = v.dims();
-  std::vector<std::uint8_t> stored(v.row_bytes());
-  encode_vector_row(v.precision(), query, dims, stored.data());
   const std::size_t keep = std::min<std::uint64_t>(v.num_rows(), std::uint64_t{k} * v.max_rows_per_doc());
-  auto found = impl_->graph->searchKnn(stored.data(), keep);
-  // Rescored with the query as given, so scores are those of exact search.
+  auto found = impl_->graph->searchKnn(query, keep);
   struct Row {
     float score;
     std::uint32_t doc;
   };
   std::vector<Row> rows;
-  std::vector<float> decoded(dims);
-  for (; !found.empty(); found.pop()) {
-    const auto row = static_cast<std::uint64_t>(found.top().second);
-    decode_vector_rows(v.precision(), v.row(row), 1, dims, decoded.data());
-    rows.push_back({dot_f32(query, decoded.data(), dims), v.row_doc(row)});
-  }
+  for (; !found.empty(); found.pop())
+    rows.push_back({-found.top().first, v.row_doc(static_cast<std::uint64_t>(found.top().second))});
   std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
     if (a.score != b.score) return a.score > b.score;
     return v.doc_id_rank(a.doc) < v.doc_id_rank(b.doc);
