@@ -26,9 +26,22 @@ for a in "$@"; do  # --help needs nothing built
 done
 [ -f "$SCIFACT/corpus.jsonl" ] || die "SciFact is not at $SCIFACT (set RERANK_SHARED_DATASETS to the test collections)"
 
-eval "$(RERANK_LLAMA_SERVER=1 scripts/bootstrap.sh)"
-SERVER="$CACHE/llama-server-${LLAMA_PREFIX##*/llama-}/bin/llama-server"
-[ -x "$SERVER" ] || die "llama-server missing at $SERVER"
+# Only what the selected runs need: llama-server (an 8-minute build) and the models named by --models.
+WANT_MODELS="minilm-l6 base minilm-embed" WANT_SERVER=1
+prev=
+for a in "$@"; do
+  [ "$prev" = --models ] && WANT_MODELS=${a//,/ }
+  [ "$prev" = --runtimes ] && { [[ "$a" == all || "$a" == *llama-server* ]] || WANT_SERVER=0; }
+  prev=$a
+done
+if [ "$WANT_SERVER" = 1 ]; then
+  eval "$(RERANK_LLAMA_SERVER=1 scripts/bootstrap.sh)"
+  SERVER="$CACHE/llama-server-${LLAMA_PREFIX##*/llama-}/bin/llama-server"
+  [ -x "$SERVER" ] || die "llama-server missing at $SERVER"
+else
+  eval "$(scripts/bootstrap.sh)"
+  SERVER=none  # no run uses it
+fi
 
 if [ ! -f "$BUILD/build.ninja" ]; then
   step "configure $BUILD" cmake -S . -B "$BUILD" -G Ninja -DLLAMA_PREFIX="$LLAMA_PREFIX" -DLLAMA_SOURCE="$LLAMA_SOURCE"
@@ -57,7 +70,7 @@ HF=$(MODELS=minilm-l6-embed scripts/fetch_models.sh | sed -n 's/^MINILM_HF_DIR=/
 mkey=$(cat bench/encoder_peers_model.py bench/serve_peers_model.py scripts/python/add_bert_pooler.py <(echo "$LLAMA_SOURCE $VENV") |
   sha256sum | cut -c1-12)
 MODELS_DIR="$CACHE/bench/encoder-peers-models-$mkey"
-for m in minilm-l6 base minilm-embed; do
+for m in $WANT_MODELS; do
   if [ ! -f "$MODELS_DIR/$m/.complete" ]; then
     step "build model $m (HF, GGUF F32/F16/Q8_0, ONNX F32/int8) into $MODELS_DIR/$m" \
       "$PYTHON" bench/encoder_peers_model.py --model "$m" --tokenizer "$HF" --llama-source "$LLAMA_SOURCE" \
