@@ -24,15 +24,6 @@ bool cpu_has_native_bf16() {
   return (isa & bf16) == bf16;
 }
 
-bool cpu_has_int8_dot_products() {
-  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
-  auto has = [isa](dnnl::cpu_isa wanted) {
-    const auto bits = static_cast<unsigned>(wanted);
-    return (isa & bits) == bits;
-  };
-  return has(dnnl::cpu_isa::avx2_vnni) || has(dnnl::cpu_isa::avx512_core_vnni);
-}
-
 std::vector<std::size_t> longest_first(const std::vector<std::vector<std::int32_t>>& sequences) {
   std::vector<std::size_t> order(sequences.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;

@@ -27,10 +27,6 @@ namespace rerank::detail {
 // True when the CPU computes BF16 matrix products natively (AVX512-BF16 or AMX), as oneDNN sees it
 // (DNNL_MAX_CPU_ISA can lower what it sees).
 bool cpu_has_native_bf16();
-// True when the CPU has VNNI (AVX-VNNI, AVX512-VNNI, or AMX, which implies it): INT8 products with
-// 32-bit sums. Without it, oneDNN multiplies u8 by s8 with vpmaddubsw, whose 16-bit pair sums
-// saturate at full-range weights.
-bool cpu_has_int8_dot_products();
 
 // Indices of `sequences`, longest first (ties in input order): the order the runtime's workers take
 // sequences in, so that the last ones to start are short.

@@ -5,7 +5,6 @@
 #include <optional>
 #include <string>
 
-#include "model/onednn_encoder.h"
 #include "rerank/error.h"
 
 namespace rerank::detail {
@@ -32,22 +31,19 @@ memory::desc rows_desc(long rows, long cols, memory::data_type type = kF32) {
 namespace {
 
 // Symmetric per-output-column INT8 weights, as the [in, out] matrix in column-major ("ba") order:
-// each column scaled so that its largest |w| is 127, or 63 on CPUs without VNNI, where two u8 x s8
-// products are summed in 16 bits (2 x 255 x 63 fits; 2 x 255 x 127 saturates). ONNX Runtime's
-// reduce_range does the same.
+// each column scaled so that its largest |w| is 127.
 std::vector<std::int8_t> quantize_columns(const LinearWeights& l, PackedLinear& p) {
   std::vector<std::int8_t> q(l.w.size());
   p.column_scales.resize(static_cast<std::size_t>(l.out));
   p.column_sums.resize(static_cast<std::size_t>(l.out));
-  const float levels = cpu_has_int8_dot_products() ? 127.0f : 63.0f;
   for (int o = 0; o < l.out; ++o) {
     const float* row = l.w.data() + static_cast<std::size_t>(o) * static_cast<std::size_t>(l.in);
     float largest = 0.0f;
     for (int i = 0; i < l.in; ++i) largest = std::max(largest, std::abs(row[i]));
-    const float scale = largest > 0.0f ? largest / levels : 1.0f;
+    const float scale = largest > 0.0f ? largest / 127.0f : 1.0f;
     long sum = 0;
     for (int i = 0; i < l.in; ++i) {
-      const auto v = static_cast<std::int8_t>(std::clamp(std::nearbyint(row[i] / scale), -levels, levels));
+      const auto v = static_cast<std::int8_t>(std::clamp(std::nearbyint(row[i] / scale), -127.0f, 127.0f));
       q[static_cast<std::size_t>(o) * static_cast<std::size_t>(l.in) + static_cast<std::size_t>(i)] = v;
       sum += v;
     }
