@@ -24,6 +24,15 @@ bool cpu_has_native_bf16() {
   return (isa & bf16) == bf16;
 }
 
+bool cpu_has_int8_dot_products() {
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  auto has = [isa](dnnl::cpu_isa wanted) {
+    const auto bits = static_cast<unsigned>(wanted);
+    return (isa & bits) == bits;
+  };
+  return has(dnnl::cpu_isa::avx2_vnni) || has(dnnl::cpu_isa::avx512_core_vnni);
+}
+
 std::vector<std::size_t> longest_first(const std::vector<std::vector<std::int32_t>>& sequences) {
   std::vector<std::size_t> order(sequences.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -44,6 +53,10 @@ MatmulMode resolve(RuntimeOptions::EncoderPrecision precision, int matrix_type, 
     case P::F32:
       return MatmulMode::F32;
     case P::Int8:
+      if (!cpu_has_int8_dot_products())
+        throw Error(path +
+                    ": INT8 precision needs a CPU with AVX-VNNI, AVX512-VNNI or AMX (this one has none, and "
+                    "oneDNN's INT8 kernels without them are many times slower than F32; use f32)");
       return MatmulMode::Int8;
     case P::BF16:
       if (!native)

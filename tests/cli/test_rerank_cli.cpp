@@ -153,7 +153,15 @@ TEST(RerankCli, Bf16PrecisionIsRefusedWhereItCannotApply) {
   r = run_cli(
       {"rerank", "--model", model, "--candidates", cands, "--output", out, "--param", "precision=bf16"});
   const auto f32 = run_cli({"rerank", "--model", model, "--candidates", cands, "--output", out});
+  ::setenv("DNNL_MAX_CPU_ISA", "AVX2", 1);  // no VNNI
+  const auto int8 = run_cli(
+      {"rerank", "--model", model, "--candidates", cands, "--output", out, "--param", "precision=int8"});
   ::unsetenv("DNNL_MAX_CPU_ISA");
+  EXPECT_EQ(int8.exit_code, 1);
+  EXPECT_EQ(int8.err,
+            "rerank rerank: error: " + model +
+                ": INT8 precision needs a CPU with AVX-VNNI, AVX512-VNNI or AMX (this one has none, "
+                "and oneDNN's INT8 kernels without them are many times slower than F32; use f32)\n");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err,
             "rerank rerank: error: " + model +

@@ -89,12 +89,13 @@ def scifact(scifact_dir) -> dict:
 
 
 def skip_without_native_bf16(precision: str) -> None:
-    """BF16 needs AVX512-BF16 or AMX (rerank.cpp refuses it elsewhere: tests/cli checks that error)."""
-    if precision != "bf16":
-        return
+    """BF16 needs AVX512-BF16 or AMX, INT8 needs VNNI (AVX-VNNI, AVX512-VNNI or AMX): rerank.cpp
+    refuses them elsewhere (tests/cli checks the BF16 error)."""
     flags = Path("/proc/cpuinfo").read_text().split()
-    if "avx512_bf16" not in flags and "amx_bf16" not in flags:
+    if precision == "bf16" and "avx512_bf16" not in flags and "amx_bf16" not in flags:
         pytest.skip("this CPU has no native BF16 (AVX512-BF16 or AMX)")
+    if precision == "int8" and not {"avx512_vnni", "avx_vnni", "amx_int8"} & set(flags):
+        pytest.skip("this CPU has no VNNI (AVX-VNNI, AVX512-VNNI or AMX)")
 
 
 def run_rerank(rerank_bin: Path, args: list[str]) -> None:
