@@ -431,6 +431,10 @@ def mb(b):
 def report_precision(a, prec, ours, faiss_run, targets):
     oe, orss, oerr = ours
     fe, frss, ferr = faiss_run
+    # The stages' own peaks (a stage resets the kernel's high-water mark, which wait4's figure is too),
+    # less those of files reused from an earlier run.
+    orss, frss = (max([ru] + [e.get(k, 0.0) for e in ev if not e.get("cached") for k in ("peak_rss_mb", "rss_mb")])
+                  for ev, ru in ((oe, orss), (fe, frss)))
     flat_l, hnsw_l, _ = FAISS_KINDS[prec]
     print(f"\n=== {prec}: rerank.cpp {prec} vs FAISS {flat_l} / {hnsw_l} ===")
     for label, err in (("rerank.cpp", oerr), ("FAISS", ferr)):
