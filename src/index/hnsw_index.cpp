@@ -1,15 +1,16 @@
 // The HNSW graph of a vector file, on hnswlib (Debian's libhnswlib-dev, header only). hnswlib is
 // given a "space" whose distance is the negated inner product of two stored rows in the file's own
-// precision, so the graph holds rows as the vector file does. The graph is saved in a format of our
+// precision, so the graph holds rows as the vector file does; an opened graph swaps in the distance
+// from an F32 query to a stored row. The graph is saved in a format of our
 // own that holds only the links (the vectors come from the vector file when it is opened) and is
 // checked completely before hnswlib sees it: hnswlib's own loader trusts its input.
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
-#include <cmath>
+#include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <limits>
 #include <thread>
 
 #include "index/format.h"
