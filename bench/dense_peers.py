@@ -549,8 +549,8 @@ def report_precision(a, prec, ours, faiss_run, targets):
           "rerank.cpp's, the collection mapped while its vector file is written)")
     if oh and fh:
         o, f = oh[max(oh)], fh[max(fh)]
-        print(f"  RSS while searching HNSW: rerank.cpp {o['rss_mb']:,.0f} MB (the vector file mapped, and hnswlib's "
-              f"graph with its own copy of every vector), FAISS {f['rss_mb']:,.0f} MB (its index: vectors and links)")
+        print(f"  RSS while searching HNSW: rerank.cpp {o['rss_mb']:,.0f} MB (the vector file and the "
+              f"graph, both mapped), FAISS {f['rss_mb']:,.0f} MB (its index: vectors and links)")
 
 
 def parse_args(argv):

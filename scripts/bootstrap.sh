@@ -16,7 +16,7 @@ log() { echo "[bootstrap] $*" >&2; }
 # --- Debian packages -------------------------------------------------------
 PACKAGES=(build-essential cmake ninja-build git pkg-config
           libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
-          libcpp-httplib-dev libicu-dev libxapian-dev libssl-dev zlib1g-dev libopenblas-dev libdnnl-dev libhnswlib-dev curl)
+          libcpp-httplib-dev libicu-dev libxapian-dev libssl-dev zlib1g-dev libopenblas-dev libdnnl-dev curl)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -116,8 +116,9 @@ struct HnswOptions {
   std::function<void(std::uint64_t inserted)> progress;  // may be empty
 };
 
-// An HNSW graph over a vector file (hnswlib), stored beside it. The graph file holds only links; the
-// vectors are read from the vector file, whose checksum the graph records.
+// An HNSW graph over a vector file, stored beside it (src/index/hnsw_*.cpp: insertion and layout as
+// FAISS's). The graph file holds only links; the vectors are read from the vector file, whose
+// checksum the graph records.
 class HnswIndex {
  public:
   // Builds the graph of every vector and writes it atomically to `path`.
