@@ -82,8 +82,7 @@ std::function<int()> setup_embed(CLI::App& app) {
   };
 }
 
-const CommandRegistration registration("embed", "Embed texts with an embedding model (JSON lines)",
-                                       setup_embed);
+const CommandRegistration kEmbed("embed", "Embed texts with an embedding model (JSON lines)", setup_embed);
 
 }  // namespace
 }  // namespace rerank::cli

@@ -73,8 +73,9 @@ std::function<int()> setup_fuse(CLI::App& app) {
   };
 }
 
-const CommandRegistration registration(
-    "fuse", "Combine runs: reciprocal rank fusion or normalised score interpolation", setup_fuse);
+const CommandRegistration kFuse("fuse",
+                                "Combine runs: reciprocal rank fusion or normalised score interpolation",
+                                setup_fuse);
 
 }  // namespace
 

@@ -218,7 +218,7 @@ std::function<int()> setup_index(CLI::App& app) {
   };
 }
 
-const CommandRegistration registration(
+const CommandRegistration kIndex(
     "index", "Build a BM25 index (Lucene/Anserini-compatible analysis) and document vectors from a corpus",
     setup_index);
 

@@ -14,7 +14,7 @@ struct Options {
   bool rerank_head = false;
 };
 
-const CommandRegistration registration{
+const CommandRegistration kMakeTestModel{
     "make-test-model", "Write a random-weight GGUF test model of a real architecture (bert, qwen3)",
     [](CLI::App& app) -> std::function<int()> {
       auto opt = std::make_shared<Options>();

@@ -189,8 +189,8 @@ std::function<int()> setup_rerank(CLI::App& app) {
   };
 }
 
-const CommandRegistration registration("rerank", "Rerank a run's top candidates with a neural model (GGUF)",
-                                       setup_rerank);
+const CommandRegistration kRerank("rerank", "Rerank a run's top candidates with a neural model (GGUF)",
+                                  setup_rerank);
 
 }  // namespace
 }  // namespace rerank::cli

@@ -95,7 +95,7 @@ std::function<int()> setup_search(CLI::App& app) {
   };
 }
 
-const CommandRegistration registration(
+const CommandRegistration kSearch(
     "search", "Retrieve with a first stage (BM25, RM3, dense, hybrid, a run, fusion) into a TREC run",
     setup_search);
 

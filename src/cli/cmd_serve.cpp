@@ -186,8 +186,8 @@ std::function<int()> setup_serve(CLI::App& app) {
   return [a] { return run_serve(*a); };
 }
 
-const CommandRegistration registration("serve", "Serve reranking over HTTP (TEI, Cohere v1/v2, Jina clients)",
-                                       setup_serve);
+const CommandRegistration kServe("serve", "Serve reranking over HTTP (TEI, Cohere v1/v2, Jina clients)",
+                                 setup_serve);
 
 }  // namespace
 }  // namespace rerank::cli

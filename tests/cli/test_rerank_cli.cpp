@@ -32,14 +32,14 @@ std::vector<RunLine> parse_run(const std::string& text) {
   return out;
 }
 
-std::string scratch(const std::string& name) {
+std::string rerank_cli_scratch(const std::string& name) {
   const fs::path dir = fs::path(RERANK_TEST_TMP) / "rerank_cli";
   fs::create_directories(dir);
   return (dir / (std::to_string(::getpid()) + "-" + name)).string();
 }
 
 TEST(RerankCli, ReranksTheTopCandidatesAndKeepsTheRestInOrder) {
-  const std::string cands = scratch("cands.jsonl"), out = scratch("out.run");
+  const std::string cands = rerank_cli_scratch("cands.jsonl"), out = rerank_cli_scratch("out.run");
   std::ofstream(cands) << R"({"query_id": "q1", "query": "why is mars red", "candidates": [)"
                        << R"({"id": "a", "text": "iron oxide dust covers mars", "score": 5},)"
                        << R"({"id": "b", "text": "bananas are yellow", "score": 4},)"
@@ -72,14 +72,14 @@ TEST(RerankCli, ReranksTheTopCandidatesAndKeepsTheRestInOrder) {
     }
   }
   // The same command again: the same bytes.
-  const std::string out2 = scratch("out2.run");
+  const std::string out2 = rerank_cli_scratch("out2.run");
   ASSERT_EQ(run_cli({"rerank", "--model", rerank::test::tiny_model(rerank::test::Tiny::Bert), "--candidates",
                      cands, "--depth", "3", "--threads", "2", "--output", out2, "--tag", "tiny"})
                 .exit_code,
             0);
   EXPECT_EQ(slurp(out2), slurp(out));
   // One query per reranker call instead of groups: still the same bytes.
-  const std::string out3 = scratch("out3.run");
+  const std::string out3 = rerank_cli_scratch("out3.run");
   ASSERT_EQ(run_cli({"rerank", "--model", rerank::test::tiny_model(rerank::test::Tiny::Bert), "--candidates",
                      cands, "--depth", "3", "--query-batch", "1", "--output", out3, "--tag", "tiny"})
                 .exit_code,
@@ -88,10 +88,10 @@ TEST(RerankCli, ReranksTheTopCandidatesAndKeepsTheRestInOrder) {
 }
 
 TEST(RerankCli, BadModelsAndArgumentsAreClearErrors) {
-  const std::string cands = scratch("one.jsonl"), out = scratch("never.run");
+  const std::string cands = rerank_cli_scratch("one.jsonl"), out = rerank_cli_scratch("never.run");
   std::ofstream(cands) << R"({"query_id": "q1", "query": "x", "candidates": [{"id": "a", "text": "y"}]})"
                        << "\n";
-  const std::string text_model = scratch("not-a-model.gguf");
+  const std::string text_model = rerank_cli_scratch("not-a-model.gguf");
   std::ofstream(text_model) << "hello";
   auto r = run_cli({"rerank", "--model", text_model, "--candidates", cands, "--output", out});
   EXPECT_EQ(r.exit_code, 1);
@@ -114,7 +114,7 @@ TEST(RerankCli, BadModelsAndArgumentsAreClearErrors) {
 // Options are checked before the model file is read: a model that does not exist is not what is
 // reported, and the flag that set a misread option is named.
 TEST(RerankCli, OptionsAreCheckedBeforeTheModelIsRead) {
-  const std::string cands = scratch("opts.jsonl"), out = scratch("opts.run");
+  const std::string cands = rerank_cli_scratch("opts.jsonl"), out = rerank_cli_scratch("opts.run");
   std::ofstream(cands) << R"({"query_id": "q1", "query": "x", "candidates": [{"id": "a", "text": "y"}]})"
                        << "\n";
   const std::string missing = "/nonexistent/model.gguf";
@@ -139,7 +139,7 @@ TEST(RerankCli, OptionsAreCheckedBeforeTheModelIsRead) {
 // precision=bf16 is refused where it cannot apply: with the llama.cpp runtime (before the model is
 // read), and on a CPU without native BF16 (oneDNN told to see AVX-512 without BF16).
 TEST(RerankCli, Bf16PrecisionIsRefusedWhereItCannotApply) {
-  const std::string cands = scratch("bf16.jsonl"), out = scratch("bf16.run");
+  const std::string cands = rerank_cli_scratch("bf16.jsonl"), out = rerank_cli_scratch("bf16.run");
   std::ofstream(cands) << R"({"query_id": "q1", "query": "x", "candidates": [{"id": "a", "text": "y"}]})"
                        << "\n";
   auto r = run_cli({"rerank", "--model", "/nonexistent/model.gguf", "--candidates", cands, "--output", out,
@@ -172,8 +172,9 @@ TEST(RerankCli, Bf16PrecisionIsRefusedWhereItCannotApply) {
 // `--first-stage` retrieves and reranks in one command; the result is the same as reranking the
 // first stage's run file.
 TEST(RerankCli, FirstStageThenRerankEqualsRerankingItsRun) {
-  const std::string corpus = scratch("fs-corpus.jsonl"), queries = scratch("fs-queries.tsv");
-  const std::string index = scratch("fs-index"), run = scratch("fs-bm25.run");
+  const std::string corpus = rerank_cli_scratch("fs-corpus.jsonl"),
+                    queries = rerank_cli_scratch("fs-queries.tsv");
+  const std::string index = rerank_cli_scratch("fs-index"), run = rerank_cli_scratch("fs-bm25.run");
   std::ofstream(corpus) << R"({"_id": "a", "text": "iron oxide dust covers mars"})"
                         << "\n"
                         << R"({"_id": "b", "title": "Mars", "text": "the red planet mars"})"
@@ -188,7 +189,8 @@ TEST(RerankCli, FirstStageThenRerankEqualsRerankingItsRun) {
   ASSERT_EQ(run_cli({"search", "--index", index, "--queries", queries, "--output", run, "--quiet"}).exit_code,
             0);
   const std::string model = rerank::test::tiny_model(rerank::test::Tiny::Bert);
-  const std::string via_run = scratch("fs-via-run.run"), via_stage = scratch("fs-via-stage.run");
+  const std::string via_run = rerank_cli_scratch("fs-via-run.run"),
+                    via_stage = rerank_cli_scratch("fs-via-stage.run");
   auto r = run_cli({"rerank", "--model", model, "--queries", queries, "--corpus", corpus, "--run", run,
                     "--depth", "2", "--output", via_run});
   ASSERT_EQ(r.exit_code, 0) << r.err;

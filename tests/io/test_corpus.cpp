@@ -8,7 +8,7 @@ using rerank::test::input_error;
 using rerank::test::write_temp;
 
 namespace {
-std::string dir() { return std::string(RERANK_TEST_TMP) + "/io/"; }
+std::string corpus_test_dir() { return std::string(RERANK_TEST_TMP) + "/io/"; }
 
 std::vector<Document> read_all_docs(const std::string& path) {
   CorpusReader reader(path);
@@ -76,34 +76,35 @@ TEST(Corpus, EmptyFileHasNoDocuments) {
 
 TEST(Corpus, TrecErrors) {
   EXPECT_EQ(input_error([] { read_all_docs(write_temp("ce1.trec", "<DOC>\n<DOCNO>1</DOCNO>\ntext\n")); }),
-            dir() + "ce1.trec:1: <DOC> is never closed by </DOC>");
-  EXPECT_EQ(input_error([] {
-              read_all_docs(
-                  write_temp("ce2.trec", "<DOC>\n<DOCNO>1</DOCNO>\ntext\n<DOC>\n<DOCNO>2</DOCNO>\n</DOC>\n"));
-            }),
-            dir() + "ce2.trec:4: <DOC> opened on line 1 is not closed by </DOC> before the next <DOC>");
+            corpus_test_dir() + "ce1.trec:1: <DOC> is never closed by </DOC>");
+  EXPECT_EQ(
+      input_error([] {
+        read_all_docs(
+            write_temp("ce2.trec", "<DOC>\n<DOCNO>1</DOCNO>\ntext\n<DOC>\n<DOCNO>2</DOCNO>\n</DOC>\n"));
+      }),
+      corpus_test_dir() + "ce2.trec:4: <DOC> opened on line 1 is not closed by </DOC> before the next <DOC>");
   EXPECT_EQ(input_error([] {
               read_all_docs(write_temp("ce3.trec", "<DOC><DOCNO>1</DOCNO></DOC>\n<DOC>\ntext\n</DOC>\n"));
             }),
-            dir() + "ce3.trec:2: <DOC> has no <DOCNO>..</DOCNO>");
+            corpus_test_dir() + "ce3.trec:2: <DOC> has no <DOCNO>..</DOCNO>");
   EXPECT_EQ(input_error([] { read_all_docs(write_temp("ce4.trec", "<DOC><DOCNO> </DOCNO></DOC>\n")); }),
-            dir() + "ce4.trec:1: <DOCNO> is empty");
+            corpus_test_dir() + "ce4.trec:1: <DOCNO> is empty");
   EXPECT_EQ(input_error(
                 [] { read_all_docs(write_temp("ce5.trec", "<DOC><DOCNO>1</DOCNO></DOC>\ntext outside\n")); }),
-            dir() + "ce5.trec:2: expected <DOC>, found \"text outside\"");
+            corpus_test_dir() + "ce5.trec:2: expected <DOC>, found \"text outside\"");
   EXPECT_EQ(input_error([] { read_all_docs(write_temp("ce6.trec", "<DOC><DOCNO>a b</DOCNO></DOC>\n")); }),
-            dir() + "ce6.trec:1: <DOCNO> \"a b\" is not a single token");
+            corpus_test_dir() + "ce6.trec:1: <DOCNO> \"a b\" is not a single token");
   EXPECT_EQ(input_error([] {
               read_all_docs(write_temp("ce7.trec", "<DOC><DOCNO>1</DOCNO>\nbad \xC0\xAF byte\n</DOC>\n"));
             }),
-            dir() + "ce7.trec:2: invalid UTF-8 at byte 5 of the line");
-  EXPECT_EQ(
-      input_error([] { read_all_docs(write_temp("ce8.txt", "hello\n")); }),
-      dir() + "ce8.txt:1: expected a BEIR corpus line ({\"_id\": ..}) or a TREC <DOC>, found \"hello\"");
+            corpus_test_dir() + "ce7.trec:2: invalid UTF-8 at byte 5 of the line");
+  EXPECT_EQ(input_error([] { read_all_docs(write_temp("ce8.txt", "hello\n")); }),
+            corpus_test_dir() +
+                "ce8.txt:1: expected a BEIR corpus line ({\"_id\": ..}) or a TREC <DOC>, found \"hello\"");
   EXPECT_EQ(input_error([] {
               read_all_docs(write_temp("ce9.trec", "<DOC><DOCNO>1</DOCNO><DOCNO>2</DOCNO></DOC>\n"));
             }),
-            dir() + "ce9.trec:1: document \"1\" has a second <DOCNO>");
+            corpus_test_dir() + "ce9.trec:1: document \"1\" has a second <DOCNO>");
 }
 
 TEST(Corpus, JsonErrors) {
@@ -112,14 +113,14 @@ TEST(Corpus, JsonErrors) {
                   "cj1.jsonl",
                   "{\"_id\": \"1\", \"text\": \"a\"}\n{\"_id\": \"2\", \"title\": 3, \"text\": \"b\"}\n"));
             }),
-            dir() + "cj1.jsonl:2: \"title\" must be a string, not number");
+            corpus_test_dir() + "cj1.jsonl:2: \"title\" must be a string, not number");
   EXPECT_EQ(input_error([] { read_all_docs(write_temp("cj2.jsonl", "{\"_id\": 1.5, \"text\": \"a\"}\n")); }),
-            dir() + "cj2.jsonl:1: \"_id\" must be a string, not number");
+            corpus_test_dir() + "cj2.jsonl:1: \"_id\" must be a string, not number");
   EXPECT_EQ(input_error([] { read_all_docs(write_temp("cj3.jsonl", "{\"_id\": \"1\"}\n")); }),
-            dir() + "cj3.jsonl:1: missing \"text\"");
+            corpus_test_dir() + "cj3.jsonl:1: missing \"text\"");
   EXPECT_EQ(
       input_error([] { read_all_docs(write_temp("cj4.jsonl", "{\"_id\": \"1\", \"text\": \"a\"} x\n")); }),
-      dir() +
+      corpus_test_dir() +
           "cj4.jsonl:1: invalid JSON at column 27: syntax error while parsing value - invalid literal; last "
           "read: '\"a\"} x'; expected end of input");
 }
@@ -138,5 +139,5 @@ TEST(Corpus, ReadDocumentsKeepsOnlyWanted) {
                   write_temp("c_dup.trec", "<DOC><DOCNO>x</DOCNO>1</DOC>\n\n<DOC><DOCNO>x</DOCNO>2</DOC>\n"),
                   {"x"});
             }),
-            dir() + "c_dup.trec:3: duplicate document id \"x\" (first on line 1)");
+            corpus_test_dir() + "c_dup.trec:3: duplicate document id \"x\" (first on line 1)");
 }

@@ -32,12 +32,14 @@ std::size_t count_judgements(const Qrels& qrels) {
   return n;
 }
 
+}  // namespace
+
+// Outside the anonymous namespace: a test fixture's parameter must not have internal linkage when
+// the file is compiled inside a unity file (-Wsubobject-linkage).
 struct Expected {
   const char* name;
   std::size_t docs, queries, judged_queries, judgements;
 };
-
-}  // namespace
 
 class SharedBeir : public ::testing::TestWithParam<Expected> {};
 
