@@ -30,7 +30,7 @@ constexpr std::uint32_t kSeed = 20261129;
 struct Scratch {
   Visited visited;
   std::vector<float> row, candidate, neighbour;
-  std::vector<Scored> found, pruned;
+  std::vector<Scored> found, pruned, chosen;
 };
 
 class Builder {
@@ -93,10 +93,7 @@ std::vector<std::uint32_t> Builder::insertion_order() const {
 
 std::size_t Builder::read_links(std::uint32_t node, int level, std::uint32_t* out) {
   std::lock_guard<std::mutex> hold(lock_of(node));
-  const std::uint32_t* list = links_of(node, level);
-  std::size_t n = 0;
-  for (const std::size_t cap = layout_.capacity(level); n < cap && list[n] != kNone; ++n) out[n] = list[n];
-  return n;
+  return copy_links(links_of(node, level), layout_.capacity(level), out);
 }
 
 void Builder::keep_diverse(const std::vector<Scored>& best_first, std::size_t max, std::vector<Scored>& kept,
@@ -147,14 +144,13 @@ void Builder::insert(std::uint32_t node, Scratch& s) {
     for (const Scored& e : entry_points) s.visited.first_visit(e.id);
     search_level(scorer_, query, level, g_.ef_construction, read, s.visited, entry_points);
     std::sort(entry_points.begin(), entry_points.end(), better);
-    std::vector<Scored> chosen;
-    keep_diverse(entry_points, layout_.capacity(level), chosen, s.candidate);
+    keep_diverse(entry_points, layout_.capacity(level), s.chosen, s.candidate);
     {
       std::lock_guard<std::mutex> hold(lock_of(node));
       std::uint32_t* list = links_of(node, level);
-      for (std::size_t i = 0; i < chosen.size(); ++i) list[i] = chosen[i].id;
+      for (std::size_t i = 0; i < s.chosen.size(); ++i) list[i] = s.chosen[i].id;
     }
-    for (const Scored& c : chosen) add_link(c.id, Scored{c.score, node}, level, s);
+    for (const Scored& c : s.chosen) add_link(c.id, Scored{c.score, node}, level, s);
   }
 }
 

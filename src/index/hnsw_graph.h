@@ -58,6 +58,13 @@ class Visited {
   std::uint16_t generation_ = 0;
 };
 
+// Copies a link list (up to its first empty slot) to `out`; returns how many links it holds.
+inline std::size_t copy_links(const std::uint32_t* list, std::size_t capacity, std::uint32_t* out) {
+  std::size_t n = 0;
+  for (; n < capacity && list[n] != kNone; ++n) out[n] = list[n];
+  return n;
+}
+
 // Scores the unvisited among `links`, four at a time, and hands each to `take`.
 template <typename Take>
 void score_unvisited(const RowScorer& scorer, const float* query, const std::uint32_t* links, std::size_t n,
@@ -83,15 +90,13 @@ template <typename ReadLinks>
 Scored greedy_step(const RowScorer& scorer, const float* query, int level, Scored at, ReadLinks&& read_links,
                    Visited& visited) {
   std::uint32_t links[kMaxLinks];
-  for (bool moved = true; moved;) {
-    moved = false;
-    const std::size_t n = read_links(at.id, level, links);
+  for (std::uint32_t from = kNone; from != at.id;) {
+    from = at.id;
+    const std::size_t n = read_links(from, level, links);
     visited.begin(scorer.rows());  // greedy steps may look at a node again from another node
-    const Scored from = at;
     score_unvisited(scorer, query, links, n, visited, [&](Scored s) {
       if (better(s, at)) at = s;
     });
-    moved = at.id != from.id;
   }
   return at;
 }
@@ -132,10 +137,6 @@ void search_level(const RowScorer& scorer, const float* query, int level, std::s
     });
   }
 }
-
-}  // namespace rerank::hnsw
-
-namespace rerank::hnsw {
 
 // A graph as insertion leaves it, before it is written.
 struct BuiltGraph {

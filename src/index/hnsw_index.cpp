@@ -32,19 +32,14 @@ struct Params {
 };
 static_assert(sizeof(Params) == 32);
 
-template <typename T>
-std::string bytes_of(const std::vector<T>& v) {
-  return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
-}
-
 void write_graph(const hnsw::BuiltGraph& g, std::uint32_t vectors_checksum, const std::string& path) {
   const Params p{g.levels.size(), g.m, g.m0, g.ef_construction, g.entry, g.max_level, vectors_checksum};
   index_format::SectionWriter sections;
   sections.memory(kParams, std::string(reinterpret_cast<const char*>(&p), sizeof(p)));
-  sections.memory(kLevels, bytes_of(g.levels));
-  sections.memory(kUpperStart, bytes_of(g.upper_start));
-  sections.memory(kLevel0, bytes_of(g.level0));
-  sections.memory(kUpper, bytes_of(g.upper));
+  sections.memory(kLevels, g.levels);
+  sections.memory(kUpperStart, g.upper_start);
+  sections.memory(kLevel0, g.level0);
+  sections.memory(kUpper, g.upper);
   const std::string temp = path + ".tmp-" + std::to_string(::getpid());
   std::error_code ec;
   try {
@@ -70,10 +65,8 @@ struct HnswIndex::Impl {
 
   void check();
   std::size_t read_links(std::uint32_t node, int level, std::uint32_t* out) const {
-    const std::uint32_t* list = (level == 0 ? level0 : upper) + layout.offset(node, level);
-    std::size_t n = 0;
-    for (const std::size_t cap = layout.capacity(level); n < cap && list[n] != kNone; ++n) out[n] = list[n];
-    return n;
+    return hnsw::copy_links((level == 0 ? level0 : upper) + layout.offset(node, level),
+                            layout.capacity(level), out);
   }
 };
 
