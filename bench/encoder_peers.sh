@@ -35,11 +35,11 @@ for a in "$@"; do
   prev=$a
 done
 if [ "$WANT_SERVER" = 1 ]; then
-  eval "$(RERANK_LLAMA_SERVER=1 scripts/bootstrap.sh)"
+  apply_setup RERANK_LLAMA_SERVER=1 scripts/bootstrap.sh
   SERVER="$CACHE/llama-server-${LLAMA_PREFIX##*/llama-}/bin/llama-server"
   [ -x "$SERVER" ] || die "llama-server missing at $SERVER"
 else
-  eval "$(scripts/bootstrap.sh)"
+  apply_setup scripts/bootstrap.sh
   SERVER=none  # no run uses it
 fi
 

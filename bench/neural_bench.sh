@@ -14,7 +14,9 @@ BUILD=build
 if [ $# -gt 0 ] && [[ "$1" != -* ]]; then BUILD=$1; shift; fi
 CACHE=${RERANK_CACHE:-$HOME/.cache/rerank.cpp}
 
-eval "$(RERANK_LLAMA_SERVER=1 scripts/bootstrap.sh)"
+STEP_PREFIX=neural-bench
+source scripts/lib/steps.sh
+apply_setup RERANK_LLAMA_SERVER=1 scripts/bootstrap.sh
 SERVER="$CACHE/llama-server-${LLAMA_PREFIX##*/llama-}/bin/llama-server"
 [ -x "$SERVER" ] || { echo "neural_bench: llama-server missing at $SERVER" >&2; exit 1; }
 

@@ -21,7 +21,7 @@ source scripts/lib/steps.sh
 SCIFACT="${RERANK_SHARED_DATASETS:-../shared/datasets}/scifact"
 [ -f "$SCIFACT/corpus.jsonl" ] || die "SciFact is not at $SCIFACT (set RERANK_SHARED_DATASETS to the test collections)"
 
-eval "$(RERANK_LLAMA_SERVER=1 scripts/bootstrap.sh)"
+apply_setup RERANK_LLAMA_SERVER=1 scripts/bootstrap.sh
 SERVER="$CACHE/llama-server-${LLAMA_PREFIX##*/llama-}/bin/llama-server"
 [ -x "$SERVER" ] || die "llama-server missing at $SERVER"
 
@@ -36,7 +36,7 @@ MODEL_DIR="$CACHE/bench/serve-peers-model-$key"
 if [ ! -f "$MODEL_DIR/.complete" ]; then
   hf=$(MODELS=minilm-l6-embed scripts/fetch_models.sh | sed -n 's/^MINILM_HF_DIR=//p')
   [ -n "$hf" ] || die "scripts/fetch_models.sh printed no MINILM_HF_DIR"
-  eval "$(scripts/python_env.sh)"
+  apply_setup scripts/python_env.sh
   rm -rf "$MODEL_DIR"
   step "write the random-weight cross-encoder (HF + GGUF F16) into $MODEL_DIR" \
     "$PYTHON" bench/serve_peers_model.py --tokenizer "$hf" --llama-source "$LLAMA_SOURCE" --out "$MODEL_DIR"

@@ -12,6 +12,10 @@ set -euo pipefail
 NODE_LLAMA_CPP_VERSION=3.22.1
 CACHE=${RERANK_CACHE:-$HOME/.cache/rerank.cpp}
 log() { echo "[bootstrap] $*" >&2; }
+# Every download and build runs as a step: its output goes to a log file, and a failure stops the
+# script naming the step, its command and the end of its log (scripts/lib/steps.sh).
+STEP_PREFIX=bootstrap
+source "$(dirname "${BASH_SOURCE[0]}")/lib/steps.sh"
 
 # --- Debian packages -------------------------------------------------------
 PACKAGES=(build-essential cmake ninja-build git pkg-config
@@ -24,11 +28,10 @@ done
 # npm comes with nodejs from some repositories (which then conflicts with Debian's npm).
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
-  log "installing: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq >&2
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  step "apt-get update" $SUDO apt-get update -qq
+  step "apt-get install ${missing[*]}" $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 # --- llama.cpp source --------------------------------------------------------
@@ -40,13 +43,15 @@ if [ -n "${LLAMA_CPP_DIR:-}" ]; then
 else
   SRC="$CACHE/llama-src-npm-$NODE_LLAMA_CPP_VERSION"
   if [ ! -f "$SRC/.complete" ]; then
-    log "fetching llama.cpp from npm node-llama-cpp@$NODE_LLAMA_CPP_VERSION"
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
-    (cd "$tmp" && npm pack --silent "node-llama-cpp@$NODE_LLAMA_CPP_VERSION" >/dev/null)
-    tar -xzf "$tmp"/node-llama-cpp-*.tgz -C "$tmp" package/llama/gitRelease.bundle
+    step "npm pack node-llama-cpp@$NODE_LLAMA_CPP_VERSION (llama.cpp source)" \
+      npm pack --pack-destination "$tmp" "node-llama-cpp@$NODE_LLAMA_CPP_VERSION"
+    tgz=$(ls "$tmp"/node-llama-cpp-*.tgz 2>/dev/null | head -n 1)
+    [ -n "$tgz" ] || die "npm pack node-llama-cpp@$NODE_LLAMA_CPP_VERSION left no .tgz in $tmp"
+    step "unpack llama/gitRelease.bundle" tar -xzf "$tgz" -C "$tmp" package/llama/gitRelease.bundle
     rm -rf "$SRC"
-    git clone -q "$tmp/package/llama/gitRelease.bundle" "$SRC" 2>/dev/null
+    step "git clone the llama.cpp bundle" git clone -q "$tmp/package/llama/gitRelease.bundle" "$SRC"
     touch "$SRC/.complete"
   fi
   COMMIT=$(git -C "$SRC" rev-parse HEAD)
@@ -72,13 +77,13 @@ if [ ! -f "$PREFIX/.complete" ]; then
   log "building llama.cpp ${COMMIT:0:12} libraries into $PREFIX (about 3 minutes)"
   B="$CACHE/build-llama-${COMMIT:0:12}"
   rm -rf "$B" "$PREFIX"
-  cmake -S "$SRC" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
+  step "configure llama.cpp" cmake -S "$SRC" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
         -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DGGML_NATIVE=ON -DGGML_OPENMP=ON \
         -DLLAMA_BUILD_COMMON=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
         -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF \
-        -DLLAMA_CURL=OFF -DCMAKE_INSTALL_PREFIX="$PREFIX" "${LLAMA_FLAGS[@]}" >&2
-  cmake --build "$B" -j"$(nproc)" >&2
-  cmake --install "$B" >&2
+        -DLLAMA_CURL=OFF -DCMAKE_INSTALL_PREFIX="$PREFIX" "${LLAMA_FLAGS[@]}"
+  step "build llama.cpp (llama, ggml)" cmake --build "$B" -j"$(nproc)"
+  step "install llama.cpp into $PREFIX" cmake --install "$B"
   echo "$SRC" > "$PREFIX/source-dir"
   touch "$PREFIX/amx-safe"
   rm -rf "$B"
@@ -92,10 +97,10 @@ if [ "${RERANK_LLAMA_SERVER:-0}" = 1 ]; then
     log "building llama-server ${COMMIT:0:12} (about 8 minutes, benchmarks only)"
     B="$CACHE/build-server-${COMMIT:0:12}"
     rm -rf "$B"
-    cmake -S "$SRC" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DBUILD_SHARED_LIBS=OFF \
-          -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_CURL=OFF \
-          -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON "${LLAMA_FLAGS[@]}" >&2
-    cmake --build "$B" -j"$(nproc)" --target llama-server >&2
+    step "configure llama-server" cmake -S "$SRC" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
+          -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_CURL=OFF \
+          -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON "${LLAMA_FLAGS[@]}"
+    step "build llama-server" cmake --build "$B" -j"$(nproc)" --target llama-server
     mkdir -p "$SPREFIX/bin"
     cp "$B"/bin/llama-server "$SPREFIX/bin/"
     rm -rf "$B"

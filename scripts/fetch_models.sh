@@ -114,8 +114,8 @@ with zipfile.ZipFile(sys.argv[1]) as z:
   need_convert=0
   for t in f16 f32; do [ -f "$DEST/all-MiniLM-L6-v2-$t.gguf" ] || need_convert=1; done
   if [ $need_convert = 1 ]; then
-    eval "$("$HERE/python_env.sh")"
-    eval "$("$HERE/bootstrap.sh")"
+    apply_setup "$HERE/python_env.sh"
+    apply_setup "$HERE/bootstrap.sh"
     for t in f16 f32; do
       out="$DEST/all-MiniLM-L6-v2-$t.gguf"
       [ -f "$out" ] && continue

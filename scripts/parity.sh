@@ -15,4 +15,4 @@ boot=$(scripts/bootstrap.sh) || exit 1
 eval "$boot"
 export RERANK_BIN="$PWD/$BUILD/rerank" LLAMA_SOURCE
 cd tests/parity
-exec "$PYTHON" -m pytest -q -p no:cacheprovider "$@" .
+exec "$PYTHON" -m pytest -q -p no:cacheprovider --durations=12 "$@" .

@@ -10,7 +10,7 @@ STEP_PREFIX=python-env
 source "$HERE/lib/steps.sh"
 
 REQ="$HERE/python/requirements.txt"
-eval "$("$HERE/bootstrap.sh")"  # LLAMA_SOURCE: its gguf-py is installed into the venv
+apply_setup "$HERE/bootstrap.sh"  # LLAMA_SOURCE: its gguf-py is installed into the venv
 key=$( (cat "$REQ"; echo "$LLAMA_SOURCE") | sha256sum | cut -c1-12)
 VENV="$CACHE/venv-$key"
 if [ ! -f "$VENV/.complete" ]; then

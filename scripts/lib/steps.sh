@@ -31,3 +31,12 @@ check_sha256() {
   got=$(sha256sum "$file" | cut -d' ' -f1)
   [ "$got" = "$want" ] || die "sha256 mismatch for $file: expected $want, got $got (a changed or corrupted download)"
 }
+
+# Runs a set-up script that prints shell assignments (scripts/bootstrap.sh, scripts/python_env.sh)
+# and applies them. A failure stops the caller: `eval "$(script)"` alone would eval nothing and go on.
+#   apply_setup [VAR=value...] script [args...]
+apply_setup() {
+  local out
+  out=$(env "$@") || die "$* failed (see its messages above)"
+  eval "$out"
+}
