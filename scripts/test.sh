@@ -7,6 +7,7 @@
 #   RERANK_SKIP_PARITY=1    skip the parity checks (they need the ~4 GB tooling virtualenv)
 #   RERANK_SKIP_SCALE_OUT=1 skip the nginx scale-out test (tests/server/scale_out.sh, ~30 s)
 #   RERANK_SKIP_CLIENTS=1   skip the client-compatibility tests (Cohere SDKs, engine bodies)
+#   RERANK_SKIP_FUZZ=1      skip the brief fuzzing of every parser (scripts/fuzz.sh, clang build)
 # One build, not two: on a 2-core AVX2 machine compiling the tests twice cost ~12 minutes of CI's
 # 40, and a separate Release build of the binary for the end-to-end checks another ~9. The
 # sanitized binary runs them too, so a leak or an error in the server's or the CLI's code fails
@@ -43,6 +44,15 @@ else
 fi
 stage "Every C++ test ($BUILD)"
 ctest --test-dir "$BUILD" --output-on-failure -j"$JOBS"
+
+stage "Fault tests: kill -9, full disk, damaged indexes, determinism (tests/faults/faults.sh --kills 5)"
+tests/faults/faults.sh "$BUILD" --kills 5
+
+if [ "${RERANK_SKIP_FUZZ:-0}" != 1 ]; then
+  # Each harness replays its regression inputs and seeds, then fuzzes for 15 s (docs/reliability.md).
+  stage "Fuzzing every parser briefly (scripts/fuzz.sh --seconds 15)"
+  RERANK_BIN="$BUILD/rerank" scripts/fuzz.sh --seconds 15
+fi
 
 if [ "${RERANK_SKIP_SCALE_OUT:-0}" != 1 ]; then
   stage "Scale-out: nginx in front of two rerank serve replicas, one killed (tests/server/scale_out.sh)"

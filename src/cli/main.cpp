@@ -1,6 +1,7 @@
 // `rerank <subcommand>`: parse errors print one line and the usage, and exit 2; runtime errors
 // print "rerank <subcommand>: error: ..." and exit 1.
 #include <algorithm>
+#include <csignal>
 #include <iostream>
 
 #include "cli/command.h"
@@ -18,6 +19,9 @@ std::vector<CommandInfo>& command_registry() {
 
 int main(int argc, char** argv) {
   using namespace rerank::cli;
+  // Beyond a file size limit (ulimit -f) the kernel's default is to kill the process; ignored, the
+  // write fails with EFBIG instead and the command reports which file it could not write.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"rerank.cpp: index, retrieve, rerank and evaluate search results", "rerank"};
   app.set_version_flag("--version", std::string("rerank.cpp ") + RERANK_VERSION_STRING);
   app.require_subcommand(1, 1);

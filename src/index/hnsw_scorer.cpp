@@ -7,7 +7,11 @@
 
 #include <cstring>
 
+#include "index/half_float.h"
+
 namespace rerank::hnsw {
+
+using half::Half;
 
 namespace {
 
@@ -36,7 +40,7 @@ float one_f32(const float* q, const std::uint8_t* row, std::size_t n) {
   return dot_portable(q, reinterpret_cast<const float*>(row), n);
 }
 float one_f16(const float* q, const std::uint8_t* row, std::size_t n) {
-  return dot_portable(q, reinterpret_cast<const _Float16*>(row), n);
+  return dot_portable(q, reinterpret_cast<const Half*>(row), n);
 }
 float one_i8(const float* q, const std::uint8_t* row, std::size_t n) {
   return int8_scale(row) * dot_portable(q, reinterpret_cast<const std::int8_t*>(row + 4), n);
@@ -52,7 +56,7 @@ void four_portable(const float* q, const std::uint8_t* const* rows, std::size_t 
 #define RERANK_AVX2 __attribute__((target("avx2,fma,f16c")))
 
 RERANK_AVX2 inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
-RERANK_AVX2 inline __m256 load8(const _Float16* p) {
+RERANK_AVX2 inline __m256 load8(const Half* p) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 RERANK_AVX2 inline __m256 load8(const std::int8_t* p) {
@@ -110,7 +114,7 @@ RERANK_AVX2 float one_f32_avx2(const float* q, const std::uint8_t* row, std::siz
   return dot_avx2(q, reinterpret_cast<const float*>(row), n);
 }
 RERANK_AVX2 float one_f16_avx2(const float* q, const std::uint8_t* row, std::size_t n) {
-  return dot_avx2(q, reinterpret_cast<const _Float16*>(row), n);
+  return dot_avx2(q, reinterpret_cast<const Half*>(row), n);
 }
 RERANK_AVX2 float one_i8_avx2(const float* q, const std::uint8_t* row, std::size_t n) {
   return int8_scale(row) * dot_avx2(q, reinterpret_cast<const std::int8_t*>(row + 4), n);
@@ -130,7 +134,7 @@ RERANK_AVX2 void four_i8_avx2(const float* q, const std::uint8_t* const* rows, s
 }
 
 bool cpu_has_avx2_fma_f16c() {
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && half::cpu_has_f16c();
 }
 
 }  // namespace
@@ -149,7 +153,7 @@ RowScorer::RowScorer(const VectorSet& vectors)
       break;
     case VectorPrecision::kF16:
       one_ = fast ? one_f16_avx2 : one_f16;
-      four_ = fast ? four_avx2<_Float16> : four_portable<one_f16>;
+      four_ = fast ? four_avx2<Half> : four_portable<one_f16>;
       break;
     case VectorPrecision::kInt8:
       one_ = fast ? one_i8_avx2 : one_i8;

@@ -1,7 +1,11 @@
 // Merging the spills into the final index file, and the atomic publish (temp dir, rename).
+#include <fcntl.h>  // AT_FDCWD
+#include <stdio.h>  // renameat2, RENAME_EXCHANGE
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -206,16 +210,27 @@ std::string IndexWriter::Impl::meta_json(const MergedTerms& terms) const {
 
 void IndexWriter::Impl::publish() const {
   std::error_code ec;
-  std::string old_dir;
   if (fs::exists(final_dir)) {
     if (!options.overwrite) throw Error(final_dir + " already exists");
-    old_dir = final_dir + ".old-" + std::to_string(::getpid());
+    // One atomic exchange: at every moment final_dir holds the old index or the new one, even if
+    // the process is killed here (moving the old one away first left a moment with neither).
+    if (::renameat2(AT_FDCWD, tmp_dir.c_str(), AT_FDCWD, final_dir.c_str(), RENAME_EXCHANGE) == 0) {
+      fs::remove_all(tmp_dir, ec);  // now the old index
+      return;
+    }
+    if (errno != EINVAL && errno != ENOSYS)
+      throw Error("cannot replace " + final_dir + ": " + std::strerror(errno));
+    // A file system without the exchange: the old index is moved away, then the new one in.
+    const std::string old_dir = final_dir + ".old-" + std::to_string(::getpid());
     fs::rename(final_dir, old_dir, ec);
     if (ec) throw Error("cannot move away " + final_dir + ": " + ec.message());
+    fs::rename(tmp_dir, final_dir, ec);
+    if (ec) throw Error("cannot rename " + tmp_dir + " to " + final_dir + ": " + ec.message());
+    fs::remove_all(old_dir, ec);
+    return;
   }
   fs::rename(tmp_dir, final_dir, ec);
   if (ec) throw Error("cannot rename " + tmp_dir + " to " + final_dir + ": " + ec.message());
-  if (!old_dir.empty()) fs::remove_all(old_dir, ec);
 }
 
 IndexBuildStats IndexWriter::Impl::merge_and_write() {

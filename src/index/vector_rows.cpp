@@ -1,9 +1,12 @@
 // Storing vectors as F32, F16 or INT8 rows and reading them back to F32. The loops are compiled for
 // several instruction sets and chosen at run time (F16C converts half floats in hardware).
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "index/half_float.h"
 #include "rerank/error.h"
 #include "rerank/vectors.h"
 
@@ -47,7 +50,7 @@ void encode_vector_row(VectorPrecision precision, const float* in, std::size_t d
       return;
     case VectorPrecision::kF16:
       for (std::size_t i = 0; i < dims; ++i) {
-        const auto h = static_cast<_Float16>(in[i]);
+        const std::uint16_t h = half::from_float(in[i]);
         std::memcpy(out + 2 * i, &h, 2);
       }
       return;
@@ -65,9 +68,25 @@ void encode_vector_row(VectorPrecision precision, const float* in, std::size_t d
 
 namespace {
 
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void decode_f16(
-    const _Float16* in, std::size_t n, float* out) {
-  for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<float>(in[i]);
+__attribute__((target("avx,f16c"))) void decode_f16_f16c(const std::uint8_t* in, std::size_t n, float* out) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 2 * i))));
+  for (; i < n; ++i) {
+    std::uint16_t h;
+    std::memcpy(&h, in + 2 * i, 2);
+    out[i] = half::to_float(h);
+  }
+}
+
+void decode_f16(const std::uint8_t* in, std::size_t n, float* out) {
+  static const bool f16c = half::cpu_has_f16c();
+  if (f16c) return decode_f16_f16c(in, n, out);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint16_t h;
+    std::memcpy(&h, in + 2 * i, 2);
+    out[i] = half::to_float(h);
+  }
 }
 
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void decode_int8(
@@ -84,7 +103,7 @@ void decode_vector_rows(VectorPrecision precision, const std::uint8_t* in, std::
       std::memcpy(out, in, 4 * rows * dims);
       return;
     case VectorPrecision::kF16:
-      decode_f16(reinterpret_cast<const _Float16*>(in), rows * dims, out);
+      decode_f16(in, rows * dims, out);
       return;
     case VectorPrecision::kInt8:
       for (std::size_t r = 0; r < rows; ++r) {

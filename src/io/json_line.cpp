@@ -18,16 +18,44 @@ std::string describe_parse_error(const nlohmann::json::parse_error& e) {
   return "invalid JSON: " + (bracket == std::string::npos ? msg : msg.substr(bracket + 2));
 }
 
+// Thrown by the parser callback when a document nests too deeply.
+struct TooDeep {};
+
+// nlohmann's other messages start with "[json.exception.out_of_range.406] ": drop the tag.
+std::string without_tag(const std::string& msg) {
+  const auto bracket = msg.find("] ");
+  return bracket == std::string::npos ? msg : msg.substr(bracket + 2);
+}
+
 }  // namespace
+
+nlohmann::json parse_json_text(std::string_view text, std::string& error, std::size_t& error_byte) {
+  error.clear();
+  error_byte = 0;
+  const nlohmann::json::parser_callback_t limit_depth = [](int depth, nlohmann::json::parse_event_t,
+                                                           nlohmann::json&) {
+    if (depth > kMaxJsonDepth) throw TooDeep{};
+    return true;
+  };
+  try {
+    return nlohmann::json::parse(text, limit_depth);
+  } catch (const nlohmann::json::parse_error& e) {
+    error = describe_parse_error(e);
+    error_byte = e.byte;
+  } catch (const nlohmann::json::out_of_range& e) {  // a number beyond a double: 1e400
+    error = "invalid JSON: " + without_tag(e.what());
+  } catch (const TooDeep&) {
+    error = "invalid JSON: nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+  }
+  return nullptr;
+}
 
 nlohmann::json parse_json_object(const LineReader& reader, std::string_view line) {
   reader.require_utf8(line);
-  nlohmann::json obj;
-  try {
-    obj = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::parse_error& e) {
-    reader.fail(describe_parse_error(e));
-  }
+  std::string error;
+  std::size_t error_byte;
+  nlohmann::json obj = parse_json_text(line, error, error_byte);
+  if (!error.empty()) reader.fail(error);
   if (!obj.is_object()) reader.fail(std::string("expected a JSON object, found ") + obj.type_name());
   return obj;
 }

@@ -9,6 +9,15 @@
 
 namespace rerank::io {
 
+// JSON read from files is refused beyond this nesting: nlohmann's parser and destructor recurse per
+// level, so a line of a million '[' overflowed the stack (the server limits its bodies likewise).
+inline constexpr int kMaxJsonDepth = 256;
+
+// Parses JSON text from a file: the value, or a description of what is wrong with it (malformed,
+// a number beyond a double's range, nested deeper than kMaxJsonDepth) in `error`, with the byte
+// offset the parser stopped at in `error_byte` (0 when unknown).
+nlohmann::json parse_json_text(std::string_view text, std::string& error, std::size_t& error_byte);
+
 // Parses the current line as a JSON object (UTF-8 checked first so the error names the line).
 nlohmann::json parse_json_object(const LineReader& reader, std::string_view line);
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -29,7 +30,10 @@ LineReader::LineReader(const std::string& path, std::size_t max_line_bytes)
     }
     if (S_ISREG(st.st_mode)) total_ = static_cast<std::uint64_t>(st.st_size);
   }
-  buf_.resize(kBlock);
+  // A small file gets a buffer of its size (a one-line query file need not zero a megabyte); the
+  // buffer grows as refill() needs, so a file that grows while read is still read whole.
+  const std::uint64_t want = total_ ? total_ + 1 : kBlock;
+  buf_.resize(static_cast<std::size_t>(std::clamp<std::uint64_t>(want, 4096, kBlock)));
 }
 
 LineReader::~LineReader() {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "io/json_line.h"
 #include "io/run_formats.h"
 #include "rerank/error.h"
 #include "rerank/utf8.h"
@@ -33,14 +34,14 @@ Run read_json_run(const std::string& path) {
         1 + static_cast<std::size_t>(std::count(body.begin(), body.begin() + *bad, '\n'));
     throw InputError(path, line, "invalid UTF-8 at byte " + std::to_string(*bad) + " of the file");
   }
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(body);
-  } catch (const nlohmann::json::parse_error& e) {
-    const std::size_t upto = std::min<std::size_t>(e.byte, body.size());
+  std::string error;
+  std::size_t error_byte;
+  const nlohmann::json doc = parse_json_text(body, error, error_byte);
+  if (!error.empty()) {
+    const std::size_t upto = std::min<std::size_t>(error_byte, body.size());
     const std::size_t line =
-        1 + static_cast<std::size_t>(std::count(body.begin(), body.begin() + upto, '\n'));
-    throw InputError(path, line, std::string("invalid JSON run: ") + e.what());
+        error_byte ? 1 + static_cast<std::size_t>(std::count(body.begin(), body.begin() + upto, '\n')) : 0;
+    throw InputError(path, line, "JSON run: " + error);
   }
   if (!doc.is_object())
     throw InputError(path, 0, "a JSON run must be an object {\"query id\": {\"document id\": score}}");

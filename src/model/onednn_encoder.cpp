@@ -12,11 +12,7 @@
 
 namespace rerank::detail {
 
-using dnnl::memory;
-using Dims = memory::dims;
-using Tag = memory::format_tag;
 using Step = OneDnnEncoder::Workspace::Step;
-constexpr auto kF32 = memory::data_type::f32;
 
 bool cpu_has_native_bf16() {
   const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());

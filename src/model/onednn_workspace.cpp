@@ -9,11 +9,6 @@
 
 namespace rerank::detail {
 
-using dnnl::memory;
-using Dims = memory::dims;
-using Tag = memory::format_tag;
-constexpr auto kF32 = memory::data_type::f32;
-
 namespace {
 
 memory vector_memory(const dnnl::engine& eng, const std::vector<float>& values) {

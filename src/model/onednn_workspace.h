@@ -15,6 +15,12 @@
 
 namespace rerank::detail {
 
+// oneDNN's names as the runtime's files use them.
+using dnnl::memory;
+using Dims = memory::dims;
+using Tag = memory::format_tag;
+inline constexpr auto kF32 = memory::data_type::f32;
+
 // A projection with its weights in the layout oneDNN's matmul chose for them (chosen once, for a
 // typical row count; the layout does not depend on the rows, which the workspace checks).
 struct PackedLinear {

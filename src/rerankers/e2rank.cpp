@@ -49,7 +49,7 @@ struct E2RankOptions {
 };
 
 // Encoders (mean pooling, inputs cut at their end) need the query first; decoders pool the last token.
-const char* default_query_template(bool encoder) { return encoder ? "e2rank-query-encoder" : "e2rank-query"; }
+const char* e2rank_query_template(bool encoder) { return encoder ? "e2rank-query-encoder" : "e2rank-query"; }
 
 E2RankOptions parse_e2rank(OptionReader& params) {
   E2RankOptions o;
@@ -57,14 +57,13 @@ E2RankOptions parse_e2rank(OptionReader& params) {
   o.feedback_docs = static_cast<std::size_t>(params.integer("fb_docs", 20, 0, 1000));
   o.passage_tokens = static_cast<std::size_t>(params.integer("passage_tokens", 512, 1, 1 << 20));
   o.prompt = read_prompt_choice(params);
-  for (bool encoder : {false, true})
-    resolve_prompt(o.prompt, default_query_template(encoder), "e2rank", true);
+  for (bool encoder : {false, true}) resolve_prompt(o.prompt, e2rank_query_template(encoder), "e2rank", true);
   return o;
 }
 
 std::unique_ptr<Reranker> build_e2rank(std::shared_ptr<LlmBackend> backend, const E2RankOptions& o) {
   PromptTemplate tmpl =
-      resolve_prompt(o.prompt, default_query_template(backend->is_encoder()), "e2rank", true);
+      resolve_prompt(o.prompt, e2rank_query_template(backend->is_encoder()), "e2rank", true);
   return std::make_unique<E2RankReranker>(std::move(backend), std::move(tmpl), o.instruction, o.feedback_docs,
                                           o.passage_tokens);
 }

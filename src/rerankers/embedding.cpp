@@ -96,7 +96,7 @@ struct EmbeddingOptions {
 };
 
 // Instruction-aware decoders (Qwen3-Embedding) get the instruct prompt; encoders embed the query as is.
-const char* default_query_template(bool encoder) { return encoder ? "plain-query" : "embedding-query"; }
+const char* embedding_query_template(bool encoder) { return encoder ? "plain-query" : "embedding-query"; }
 
 EmbeddingOptions parse_embedding(OptionReader& params) {
   EmbeddingOptions o;
@@ -104,13 +104,13 @@ EmbeddingOptions parse_embedding(OptionReader& params) {
   o.passage_tokens = static_cast<std::size_t>(params.integer("passage_tokens", 512, 1, 1 << 20));
   o.prompt = read_prompt_choice(params);
   for (bool encoder : {false, true})
-    resolve_prompt(o.prompt, default_query_template(encoder), "embedding", false);
+    resolve_prompt(o.prompt, embedding_query_template(encoder), "embedding", false);
   return o;
 }
 
 std::unique_ptr<Reranker> build_embedding(std::shared_ptr<LlmBackend> backend, const EmbeddingOptions& o) {
   PromptTemplate tmpl =
-      resolve_prompt(o.prompt, default_query_template(backend->is_encoder()), "embedding", false);
+      resolve_prompt(o.prompt, embedding_query_template(backend->is_encoder()), "embedding", false);
   return std::make_unique<EmbeddingReranker>(std::move(backend), std::move(tmpl), o.instruction,
                                              o.passage_tokens);
 }

@@ -151,6 +151,29 @@ TEST(Index, TruncatedFileIsDetected) {
   }
 }
 
+// Mappings of `path` in this process (/proc/self/maps names the file of each).
+std::size_t mappings_of(const std::string& path) {
+  std::ifstream maps("/proc/self/maps");
+  const std::string name = fs::canonical(path).string();
+  std::size_t count = 0;
+  for (std::string line; std::getline(maps, line);)
+    if (line.size() >= name.size() && line.compare(line.size() - name.size(), name.size(), name) == 0)
+      ++count;
+  return count;
+}
+
+// Found by fuzz_index: a file refused after it was mapped (a bad checksum, a bad header) kept its
+// mapping, so a process that retried a damaged index leaked one mapping per attempt.
+TEST(Index, RefusedFileIsUnmapped) {
+  const std::string dir = test::build(test::fruit_corpus(), "index_refused", FieldLayout::kFlat);
+  const std::string path = dir + "/index.rrx";
+  std::string bytes = read_file(path);
+  bytes[bytes.size() - 1] ^= 0x5a;  // the last section's checksum no longer matches
+  write_file(path, bytes);
+  for (int attempt = 0; attempt < 20; ++attempt) EXPECT_THAT(open_error(dir), testing::HasSubstr("checksum"));
+  EXPECT_EQ(mappings_of(path), 0u);
+}
+
 TEST(Index, FlippedByteAnywhereIsDetected) {
   const std::string dir = test::build(test::fruit_corpus(), "index_corrupt", FieldLayout::kFlat);
   const std::string path = dir + "/index.rrx";

@@ -277,6 +277,16 @@ void forge_word(const std::string& path, std::uint32_t section, std::size_t word
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 }
 
+// The bytes of one section of a container file.
+std::string section_bytes(const std::string& path, std::uint32_t section) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes(std::istreambuf_iterator<char>(in), {});
+  std::uint64_t offset, length;
+  std::memcpy(&offset, bytes.data() + 24 + 24 * (section - 1) + 8, 8);
+  std::memcpy(&length, bytes.data() + 24 + 24 * (section - 1) + 16, 8);
+  return bytes.substr(offset, length);
+}
+
 TEST(VectorFile, HnswGraphsOfOtherVectorsOrCorruptBytesAreRefused) {
   const std::string path = random_collection("hnsw_corrupt", 300, 8);
   const auto v = VectorSet::open(path);
@@ -294,6 +304,15 @@ TEST(VectorFile, HnswGraphsOfOtherVectorsOrCorruptBytesAreRefused) {
   // Section 4 holds the level-0 links: a link to a node that does not exist, checksums mended.
   forge_word(fresh_copy(), 4, 5, 300);
   EXPECT_THAT(open_error(copy), testing::HasSubstr("corrupt HNSW graph (a link points outside the graph)"));
+  // Section 5 holds the upper levels' links: the first upper block's first link (level 1) led to
+  // a node of level 0, whose level-1 links search then read outside the file (found by
+  // fuzz_vectors: fuzz/regressions/vectors/).
+  const std::string levels = section_bytes(graph, 2);
+  ASSERT_FALSE(section_bytes(graph, 5).empty());
+  const auto ground = static_cast<std::uint32_t>(levels.find('\0'));
+  forge_word(fresh_copy(), 5, 0, ground);
+  EXPECT_THAT(open_error(copy), testing::HasSubstr("corrupt HNSW graph (a link of level 1 points to a node "
+                                                   "without that level)"));
   // Section 2 holds each node's top level: a node above the graph's top level.
   forge_word(fresh_copy(), 2, 0, 0x40404040);
   EXPECT_THAT(open_error(copy), testing::HasSubstr("is above the top level"));

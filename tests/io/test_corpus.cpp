@@ -123,6 +123,16 @@ TEST(Corpus, JsonErrors) {
       corpus_test_dir() +
           "cj4.jsonl:1: invalid JSON at column 27: syntax error while parsing value - invalid literal; last "
           "read: '\"a\"} x'; expected end of input");
+  // A number beyond a double and a line nested a hundred thousand levels deep: clear errors, not
+  // an escaped nlohmann exception or a stack overflow (the JSON run reader had the first).
+  EXPECT_EQ(input_error([] {
+              read_all_docs(write_temp("cj5.jsonl", "{\"_id\": \"1\", \"text\": \"a\", \"n\": 1e400}\n"));
+            }),
+            corpus_test_dir() + "cj5.jsonl:1: invalid JSON: number overflow parsing '1e400'");
+  EXPECT_EQ(input_error([] {
+              read_all_docs(write_temp("cj6.jsonl", "{\"_id\": " + std::string(100000, '[') + "\n"));
+            }),
+            corpus_test_dir() + "cj6.jsonl:1: invalid JSON: nested deeper than 256 levels");
 }
 
 TEST(Corpus, ReadDocumentsKeepsOnlyWanted) {

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Fault tests (docs/reliability.md): what a crash, a full disk or a damaged file leaves behind.
+#   tests/faults/faults.sh [BUILD_DIR] [--kills N]     (default build/, 20 kills per scenario)
+#
+#   1. kill -9 of `rerank index --overwrite` at N random moments (spilling every megabyte, so the
+#      kills land in spills and merges too): the directory must then hold the previous complete
+#      index or the new complete one, searched to exactly the run each gives.
+#   2. kill -9 of `rerank search --output RUN` at N random moments: RUN is the previous complete
+#      run or the new one, never a part.
+#   3. A full disk (ulimit -f) while indexing and while writing a run: a non-zero exit, an error
+#      naming the file, and nothing left at the output that looks complete.
+#   4. An index from a future format version, a truncated index, a missing one: clear errors.
+#   5. Determinism: the same index and run, byte for byte, built twice and searched with 1 and 2
+#      threads.
+# Prints one line per scenario with its outcomes; exits non-zero on the first violation.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=build KILLS=20
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --kills) KILLS=$2; shift 2 ;;
+    *) BUILD=$1; shift ;;
+  esac
+done
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+R="$BUILD/rerank"
+[ -x "$R" ] || { echo "faults: no $R (build it: BUILD_TARGETS=rerank scripts/build.sh)" >&2; exit 1; }
+# A sanitizer build's leak report at exit would be a finding of its own, not of these tests.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+fail() {
+  echo "faults: FAIL: $*" >&2
+  exit 1
+}
+Q="$W/queries.jsonl"
+
+# Corpora: the demo collection repeated with fresh ids, 20 and 100 times (3,680 and 18,400 documents).
+repeat_corpus() {
+  for r in $(seq 1 "$1"); do sed "s/\"_id\": \"/\"_id\": \"r$r-/" "$ROOT/data/corpus.jsonl"; done
+}
+repeat_corpus 20 >"$W/a.jsonl"
+repeat_corpus 100 >"$W/b.jsonl"
+# Queries: the demo queries and every document title of the collection (203 in all), so that a
+# search writes a run of 200,000 lines, long enough for kills to land while it is written.
+python3 - "$ROOT/data" >"$Q" <<'PY'
+import json, sys
+d = sys.argv[1]
+print(open(f"{d}/queries.jsonl").read(), end="")
+for line in open(f"{d}/corpus.jsonl"):
+    doc = json.loads(line)
+    print(json.dumps({"_id": "t-" + doc["_id"], "text": doc["title"]}))
+PY
+index() { "$R" index --corpus "$1" --index "$2" --flat --memory-mb 1 --quiet "${@:3}"; }
+search() { "$R" search --index "$1" --queries "$Q" --output "$2" --quiet "${@:3}"; }  # default 1000 hits
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+
+index "$W/a.jsonl" "$W/ref-a"
+search "$W/ref-a" "$W/ref-a.run"
+start=$(now)
+index "$W/b.jsonl" "$W/ref-b"
+build_seconds=$(elapsed "$start")
+search "$W/ref-b" "$W/ref-b.run"
+cmp -s "$W/ref-a.run" "$W/ref-b.run" && fail "the two reference runs are equal: the test could not tell them apart"
+
+# A random moment in [0, 1.1 x seconds): some kills land after the command has finished.
+random_moment() { awk -v s="$1" -v r="$RANDOM" 'BEGIN { printf "%.3f", s * 1.1 * r / 32768 }'; }
+
+# Runs a command in the background and kills it with SIGKILL at a random moment of its duration.
+kill_at_random() {  # kill_at_random SECONDS command...
+  local seconds=$1
+  shift
+  "$@" 2>/dev/null &
+  local pid=$!
+  sleep "$(random_moment "$seconds")"
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+# Which reference FILE equals: previous, new or neither.
+classify() {  # classify FILE PREVIOUS NEW
+  if cmp -s "$1" "$2"; then echo previous; elif cmp -s "$1" "$3"; then echo new; else echo neither; fi
+}
+declare -A seen
+
+# --- 1. kill -9 while indexing -------------------------------------------------------------------
+seen=([previous]=0 [new]=0)
+for _ in $(seq 1 "$KILLS"); do
+  rm -rf "$W/idx"
+  cp -r "$W/ref-a" "$W/idx"
+  kill_at_random "$build_seconds" index "$W/b.jsonl" "$W/idx" --overwrite
+  search "$W/idx" "$W/got.run" 2>"$W/err" || fail "after kill -9 of rerank index, the index does not open: $(cat "$W/err")"
+  outcome=$(classify "$W/got.run" "$W/ref-a.run" "$W/ref-b.run")
+  [ "$outcome" != neither ] || fail "after kill -9 of rerank index, the index gives neither the previous run nor the new one"
+  seen[$outcome]=$((seen[$outcome] + 1))
+done
+echo "faults: kill -9 of rerank index ($build_seconds s build) x $KILLS: previous index ${seen[previous]}, new index ${seen[new]}"
+
+# --- 2. kill -9 while writing a run ------------------------------------------------------------
+start=$(now)
+search "$W/ref-b" "$W/ref-b1000.run"
+search_seconds=$(elapsed "$start")
+seen=([previous]=0 [new]=0)
+for _ in $(seq 1 "$KILLS"); do
+  cp "$W/ref-a.run" "$W/out.run"
+  kill_at_random "$search_seconds" search "$W/ref-b" "$W/out.run"
+  outcome=$(classify "$W/out.run" "$W/ref-a.run" "$W/ref-b1000.run")
+  [ "$outcome" != neither ] || fail "after kill -9 of rerank search, the run file is neither the previous run nor the new one"
+  seen[$outcome]=$((seen[$outcome] + 1))
+done
+echo "faults: kill -9 of rerank search --output ($search_seconds s) x $KILLS: previous run ${seen[previous]}, new run ${seen[new]}"
+
+# --- 3. a full disk ------------------------------------------------------------------------------
+# ulimit -f counts 1 KB blocks: 256 KB is too little for the index of b.jsonl, 16 KB for its run.
+# The command must fail with EFBIG's message, naming the file it could not write.
+expect_full_disk() {  # expect_full_disk KB FILE command...
+  local kb=$1 file=$2
+  shift 2
+  if (ulimit -f "$kb" && "$@") 2>"$W/err"; then fail "$1 $2 under a $kb KB file size limit exited 0"; fi
+  grep -q "File too large" "$W/err" || fail "$1 $2 on a full disk: no 'File too large' in: $(cat "$W/err")"
+  grep -q "$file" "$W/err" || fail "$1 $2 on a full disk: the error names no file: $(cat "$W/err")"
+}
+expect_full_disk 256 "$W/full-idx" index "$W/b.jsonl" "$W/full-idx"
+[ ! -e "$W/full-idx" ] || fail "rerank index on a full disk left $W/full-idx"
+ls "$W" | grep -q "full-idx.tmp" && fail "rerank index on a full disk left its temporary directory"
+echo "faults: full disk while indexing: $(head -c 160 "$W/err")"
+cp "$W/ref-a.run" "$W/full.run"
+expect_full_disk 16 "$W/full.run" search "$W/ref-b" "$W/full.run"
+cmp -s "$W/full.run" "$W/ref-a.run" || fail "rerank search on a full disk changed the previous run file"
+echo "faults: full disk while writing a run: previous run intact, $(head -c 160 "$W/err")"
+
+# --- 4. damaged and foreign indexes ----------------------------------------------------------------
+expect_error() {  # expect_error WHAT PATTERN command...
+  local what=$1 pattern=$2
+  shift 2
+  if "$@" 2>"$W/err" >/dev/null; then fail "$what: the command succeeded"; fi
+  grep -q -- "$pattern" "$W/err" || fail "$what: expected '$pattern' in: $(cat "$W/err")"
+  echo "faults: $what: $(head -c 200 "$W/err")"
+}
+cp -r "$W/ref-a" "$W/future"
+python3 - "$W/future/index.rrx" <<'PY'
+import struct, sys, zlib
+path = sys.argv[1]
+data = bytearray(open(path, "rb").read())
+data[8:12] = struct.pack("<I", 99)  # the format version
+count = struct.unpack_from("<I", data, 12)[0]
+header = 24 + 24 * count
+data[header:header + 4] = struct.pack("<I", zlib.crc32(bytes(data[:header])))
+open(path, "wb").write(data)
+PY
+expect_error "index of a future format version" "format version 99 is not supported" search "$W/future" "$W/x.run"
+cp -r "$W/ref-a" "$W/truncated"
+truncate -s 5000 "$W/truncated/index.rrx"
+expect_error "truncated index" "truncated" search "$W/truncated" "$W/x.run"
+expect_error "missing index" "not an index directory" search "$W/nowhere" "$W/x.run"
+
+# --- 5. determinism -------------------------------------------------------------------------------
+index "$W/b.jsonl" "$W/again"
+cmp -s "$W/again/index.rrx" "$W/ref-b/index.rrx" || fail "two builds of the same corpus differ"
+search "$W/ref-b" "$W/t1.run" --threads 1
+search "$W/ref-b" "$W/t2.run" --threads 2
+cmp -s "$W/t1.run" "$W/t2.run" || fail "search with 1 and 2 threads wrote different runs"
+cmp -s "$W/t1.run" "$W/ref-b1000.run" || fail "two searches wrote different runs"
+"$R" search --index "$W/ref-b" --queries "$Q" --output "$W/rm3-1.run" --rm3 --threads 1 --quiet
+"$R" search --index "$W/ref-b" --queries "$Q" --output "$W/rm3-2.run" --rm3 --threads 2 --quiet
+cmp -s "$W/rm3-1.run" "$W/rm3-2.run" || fail "RM3 with 1 and 2 threads wrote different runs"
+echo "faults: determinism: index built twice byte-identical; BM25 and RM3 runs identical with 1 and 2 threads"
+echo "faults: all passed"
