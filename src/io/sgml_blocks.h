@@ -18,7 +18,12 @@ class SgmlBlockReader {
   SgmlBlockReader(LineReader& reader, std::string open, std::string close, std::size_t max_block);
 
   // Text to parse before the next line of the file (the line a caller read to detect the format).
-  void push_back(std::string_view text) { rest_.assign(text); }
+  // Checked as every line read is: the first line, read by the caller to recognise the format,
+  // escaped the UTF-8 check (found by fuzz_queries).
+  void push_back(std::string_view text) {
+    reader_.require_utf8(text);
+    rest_.assign(text);
+  }
 
   // The next block's content between the tags (lines joined with '\n'), or false at the end.
   bool next(std::string& body);

@@ -98,6 +98,9 @@ TEST(Corpus, TrecErrors) {
               read_all_docs(write_temp("ce7.trec", "<DOC><DOCNO>1</DOCNO>\nbad \xC0\xAF byte\n</DOC>\n"));
             }),
             corpus_test_dir() + "ce7.trec:2: invalid UTF-8 at byte 5 of the line");
+  EXPECT_EQ(
+      input_error([] { read_all_docs(write_temp("ce10.trec", "<DOC><DOCNO>1</DOCNO>\xb2\n</DOC>\n")); }),
+      corpus_test_dir() + "ce10.trec:1: invalid UTF-8 at byte 22 of the line");
   EXPECT_EQ(input_error([] { read_all_docs(write_temp("ce8.txt", "hello\n")); }),
             corpus_test_dir() +
                 "ce8.txt:1: expected a BEIR corpus line ({\"_id\": ..}) or a TREC <DOC>, found \"hello\"");

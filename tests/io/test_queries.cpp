@@ -122,4 +122,12 @@ TEST(Queries, TsvAndTopicErrors) {
   EXPECT_EQ(
       input_error([] { read_queries(write_temp("qt8.trec", "<top><num>1</num><title> </title></top>\n")); }),
       dir() + "qt8.trec:1: query \"1\" has empty text");
+  // Found by fuzz_queries (fuzz/regressions/queries/): invalid UTF-8 on the first line of topics,
+  // the line read to recognise the format, was not checked.
+  EXPECT_EQ(input_error([] {
+              read_queries(write_temp("qt9.trec",
+                                      "<top><num>1</num><title>a\xb2"
+                                      "b</title>\n</top>\n"));
+            }),
+            dir() + "qt9.trec:1: invalid UTF-8 at byte 26 of the line");
 }
