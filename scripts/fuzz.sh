@@ -6,6 +6,8 @@
 #
 #   scripts/fuzz.sh [--seconds N | --runs N] [--build DIR] [harness...]
 #                              (default: 60 s each, every harness; --runs: that many executions each)
+#   --seed N                   libFuzzer's random seed (default: a new one each run); the test command
+#                              fixes it, so that CI repeats the same mutations and fails only on a change
 #   RERANK_BIN=path/to/rerank  make the seeds with this binary instead of building one in DIR
 #
 # A crash, a leak, an input slower than 1 s or above 2 GB of memory fails the run; libFuzzer's
@@ -18,14 +20,15 @@ cd "$ROOT"
 STEP_PREFIX=fuzz
 source scripts/lib/steps.sh
 
-SECONDS_EACH=60 RUNS=0 BUILD=build-fuzz
+SECONDS_EACH=60 RUNS=0 SEED=0 BUILD=build-fuzz
 HARNESSES=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECONDS_EACH=$2; shift 2 ;;
     --runs) RUNS=$2; SECONDS_EACH=0; shift 2 ;;
     --build) BUILD=$2; shift 2 ;;
-    -h|--help) sed -n 2,13p "$0"; exit 0 ;;
+    --seed) SEED=$2; shift 2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     -*) die "unknown option $1 (see scripts/fuzz.sh --help)" ;;
     *) HARNESSES+=("$1"); shift ;;
   esac
@@ -99,7 +102,7 @@ run_one() {
   fi
   local budget=(-max_total_time="$SECONDS_EACH")
   [ "$RUNS" = 0 ] || budget=(-runs="$RUNS")
-  if "$BUILD/fuzz/fuzz_$h" "$corpus" "$SEEDS/$h" "${budget[@]}" -timeout=1 \
+  if "$BUILD/fuzz/fuzz_$h" "$corpus" "$SEEDS/$h" "${budget[@]}" -seed="$SEED" -timeout=1 \
        -rss_limit_mb=2048 -max_len="$(max_len "$h")" -print_final_stats=1 \
        -artifact_prefix="$BUILD/artifacts/$h/" >>"$out" 2>&1; then
     echo ok
@@ -108,7 +111,7 @@ run_one() {
   fi
 }
 export -f run_one max_len
-export BUILD SEEDS SECONDS_EACH RUNS ROOT
+export BUILD SEEDS SECONDS_EACH RUNS SEED ROOT
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1 UBSAN_OPTIONS=print_stacktrace=1
 if [ "$RUNS" = 0 ]; then
   echo "[fuzz] ${#HARNESSES[@]} harnesses, $SECONDS_EACH s each, two at a time" >&2
