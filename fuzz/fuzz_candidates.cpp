@@ -4,9 +4,7 @@
 #include "rerank/utf8.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const rerank::fuzz::ScratchFile file(".candidates");
-  const std::string& path = file.write({reinterpret_cast<const char*>(data), size});
-  rerank::fuzz::expect_clean_outcome([&] {
+  rerank::fuzz::read_as_file(".candidates", data, size, [](const std::string& path) {
     rerank::CandidatesReader reader(path);
     rerank::CandidateList list;
     while (reader.next(list)) {

@@ -42,9 +42,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const rerank::fuzz::ScratchFile file(".gguf");
-  const std::string& path = file.write({reinterpret_cast<const char*>(data), size});
-  rerank::fuzz::expect_clean_outcome([&] {
+  rerank::fuzz::read_as_file(".gguf", data, size, [](const std::string& path) {
     rerank::validate_gguf_file(path);
     for (const auto output :
          {rerank::detail::EncoderOutput::Classifier, rerank::detail::EncoderOutput::PooledEmbedding}) {

@@ -56,6 +56,15 @@ void expect_clean_outcome(Parse&& parse) {
   }
 }
 
+// The input written to this process's scratch file for `suffix`, then read(path) run as
+// expect_clean_outcome runs it: the harness of a reader that takes a path.
+template <typename Read>
+void read_as_file(const char* suffix, const std::uint8_t* data, std::size_t size, Read&& read) {
+  static const ScratchFile file(suffix);  // one per harness: each instantiates this once
+  const std::string& path = file.write({reinterpret_cast<const char*>(data), size});
+  expect_clean_outcome([&] { read(path); });
+}
+
 // The checked container of index and vector files (src/index/section_file.h):
 //   magic[8], u32 version, u32 section_count, u64 file_size,
 //   section_count x {u32 kind, u32 crc32, u64 offset, u64 length}, u32 crc32 of all the above.

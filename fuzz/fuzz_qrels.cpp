@@ -5,9 +5,7 @@
 #include "rerank/utf8.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const rerank::fuzz::ScratchFile file(".qrels");
-  const std::string& path = file.write({reinterpret_cast<const char*>(data), size});
-  rerank::fuzz::expect_clean_outcome([&] {
+  rerank::fuzz::read_as_file(".qrels", data, size, [](const std::string& path) {
     for (const auto& [qid, docs] : rerank::read_qrels(path)) {
       if (qid.empty() || !rerank::is_valid_utf8(qid)) std::abort();
       for (const auto& [docid, grade] : docs)

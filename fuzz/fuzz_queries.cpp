@@ -5,9 +5,7 @@
 #include "rerank/utf8.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const rerank::fuzz::ScratchFile file(".queries");
-  const std::string& path = file.write({reinterpret_cast<const char*>(data), size});
-  rerank::fuzz::expect_clean_outcome([&] {
+  rerank::fuzz::read_as_file(".queries", data, size, [](const std::string& path) {
     for (const rerank::Query& q : rerank::read_queries(path))
       if (q.id.empty() || !rerank::is_valid_utf8(q.id) || !rerank::is_valid_utf8(q.text)) std::abort();
   });

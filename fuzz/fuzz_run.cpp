@@ -7,9 +7,7 @@
 #include "rerank/utf8.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const rerank::fuzz::ScratchFile file(".run");
-  const std::string& path = file.write({reinterpret_cast<const char*>(data), size});
-  rerank::fuzz::expect_clean_outcome([&] {
+  rerank::fuzz::read_as_file(".run", data, size, [](const std::string& path) {
     const rerank::Run run = rerank::read_run(path);
     for (const auto& [qid, docs] : run.by_query) {
       if (qid.empty() || !rerank::is_valid_utf8(qid)) std::abort();

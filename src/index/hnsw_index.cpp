@@ -95,18 +95,18 @@ void HnswIndex::Impl::check() {
   if (n > 0 && (params.entry >= n || levels[params.entry] != params.max_level)) corrupt("bad entry point");
   level0 = reinterpret_cast<const std::uint32_t*>(s[kLevel0].first);
   upper = reinterpret_cast<const std::uint32_t*>(s[kUpper].first);
+  layout = hnsw::LinkLayout{params.m, params.m0, levels, upper_start};
   for (std::uint64_t i = 0; i < n * params.m0; ++i)
     if (level0[i] >= n && level0[i] != kNone) corrupt("a link points outside the graph");
   // A link of level l must lead to a node that has level l: search reads the target's links at l,
   // and a node below l has no such block (a forged graph made search read outside the file).
   for (std::uint64_t node = 0; node < n; ++node)
-    for (std::uint32_t level = 1; level <= levels[node]; ++level) {
-      const std::uint32_t* links = upper + (std::uint64_t{upper_start[node]} + level - 1) * params.m;
+    for (int level = 1; level <= levels[node]; ++level) {
+      const std::uint32_t* links = upper + layout.offset(static_cast<std::uint32_t>(node), level);
       for (std::uint32_t j = 0; j < params.m; ++j)
         if (links[j] != kNone && (links[j] >= n || levels[links[j]] < level))
           corrupt("a link of level " + std::to_string(level) + " points to a node without that level");
     }
-  layout = hnsw::LinkLayout{params.m, params.m0, levels, upper_start};
 }
 
 HnswIndex::HnswIndex(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -210,6 +210,7 @@ std::string IndexWriter::Impl::meta_json(const MergedTerms& terms) const {
 
 void IndexWriter::Impl::publish() const {
   std::error_code ec;
+  std::string old_dir;
   if (fs::exists(final_dir)) {
     if (!options.overwrite) throw Error(final_dir + " already exists");
     // One atomic exchange: at every moment final_dir holds the old index or the new one, even if
@@ -221,16 +222,13 @@ void IndexWriter::Impl::publish() const {
     if (errno != EINVAL && errno != ENOSYS)
       throw Error("cannot replace " + final_dir + ": " + std::strerror(errno));
     // A file system without the exchange: the old index is moved away, then the new one in.
-    const std::string old_dir = final_dir + ".old-" + std::to_string(::getpid());
+    old_dir = final_dir + ".old-" + std::to_string(::getpid());
     fs::rename(final_dir, old_dir, ec);
     if (ec) throw Error("cannot move away " + final_dir + ": " + ec.message());
-    fs::rename(tmp_dir, final_dir, ec);
-    if (ec) throw Error("cannot rename " + tmp_dir + " to " + final_dir + ": " + ec.message());
-    fs::remove_all(old_dir, ec);
-    return;
   }
   fs::rename(tmp_dir, final_dir, ec);
   if (ec) throw Error("cannot rename " + tmp_dir + " to " + final_dir + ": " + ec.message());
+  if (!old_dir.empty()) fs::remove_all(old_dir, ec);
 }
 
 IndexBuildStats IndexWriter::Impl::merge_and_write() {

@@ -68,25 +68,26 @@ void encode_vector_row(VectorPrecision precision, const float* in, std::size_t d
 
 namespace {
 
-__attribute__((target("avx,f16c"))) void decode_f16_f16c(const std::uint8_t* in, std::size_t n, float* out) {
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 2 * i))));
-  for (; i < n; ++i) {
+// Halves [from, n) of `in`, one at a time.
+void decode_f16_scalar(const std::uint8_t* in, std::size_t from, std::size_t n, float* out) {
+  for (std::size_t i = from; i < n; ++i) {
     std::uint16_t h;
     std::memcpy(&h, in + 2 * i, 2);
     out[i] = half::to_float(h);
   }
 }
 
+__attribute__((target("avx,f16c"))) void decode_f16_f16c(const std::uint8_t* in, std::size_t n, float* out) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 2 * i))));
+  decode_f16_scalar(in, i, n, out);
+}
+
 void decode_f16(const std::uint8_t* in, std::size_t n, float* out) {
   static const bool f16c = half::cpu_has_f16c();
   if (f16c) return decode_f16_f16c(in, n, out);
-  for (std::size_t i = 0; i < n; ++i) {
-    std::uint16_t h;
-    std::memcpy(&h, in + 2 * i, 2);
-    out[i] = half::to_float(h);
-  }
+  decode_f16_scalar(in, 0, n, out);
 }
 
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void decode_int8(

@@ -4,6 +4,12 @@ namespace rerank::io {
 
 namespace {
 
+// nlohmann's messages start with a tag such as "[json.exception.out_of_range.406] ": drop it.
+std::string without_tag(const std::string& msg) {
+  const auto bracket = msg.find("] ");
+  return bracket == std::string::npos ? msg : msg.substr(bracket + 2);
+}
+
 // nlohmann's messages start with "[json.exception.parse_error.101] parse error at line 1, column 7: ";
 // the line is always 1 here, so keep the column and the explanation.
 std::string describe_parse_error(const nlohmann::json::parse_error& e) {
@@ -14,26 +20,19 @@ std::string describe_parse_error(const nlohmann::json::parse_error& e) {
     if (colon != std::string::npos)
       return "invalid JSON at " + msg.substr(col, colon - col) + ": " + msg.substr(colon + 2);
   }
-  const auto bracket = msg.find("] ");
-  return "invalid JSON: " + (bracket == std::string::npos ? msg : msg.substr(bracket + 2));
+  return "invalid JSON: " + without_tag(msg);
 }
 
 // Thrown by the parser callback when a document nests too deeply.
 struct TooDeep {};
-
-// nlohmann's other messages start with "[json.exception.out_of_range.406] ": drop the tag.
-std::string without_tag(const std::string& msg) {
-  const auto bracket = msg.find("] ");
-  return bracket == std::string::npos ? msg : msg.substr(bracket + 2);
-}
 
 }  // namespace
 
 nlohmann::json parse_json_text(std::string_view text, std::string& error, std::size_t& error_byte) {
   error.clear();
   error_byte = 0;
-  const nlohmann::json::parser_callback_t limit_depth = [](int depth, nlohmann::json::parse_event_t,
-                                                           nlohmann::json&) {
+  static const nlohmann::json::parser_callback_t limit_depth = [](int depth, nlohmann::json::parse_event_t,
+                                                                  nlohmann::json&) {
     if (depth > kMaxJsonDepth) throw TooDeep{};
     return true;
   };
