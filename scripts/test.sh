@@ -25,6 +25,7 @@ models=$(scripts/fetch_models.sh) || { echo "scripts/test.sh: scripts/fetch_mode
 # The C++ tests that read real models find them here.
 export RERANK_MODEL_SMOLLM2=$(echo "$models" | sed -n 's/^smollm2-135m=//p')
 export RERANK_MODEL_GEMMA3=$(echo "$models" | sed -n 's/^gemma3-270m=//p')
+export RERANK_MODEL_MINILM=$(echo "$models" | sed -n 's/^minilm-l6-embed=//p')  # the fault tests
 echo "$models"
 
 stage "Layering (scripts/check_layering.sh)"
@@ -45,7 +46,7 @@ fi
 stage "Every C++ test ($BUILD)"
 ctest --test-dir "$BUILD" --output-on-failure -j"$JOBS"
 
-stage "Fault tests: kill -9, full disk, damaged indexes, determinism (tests/faults/faults.sh --kills 5)"
+stage "Fault tests: kill -9, full disk, damaged and unreadable inputs, determinism (tests/faults/faults.sh --kills 5)"
 tests/faults/faults.sh "$BUILD" --kills 5
 
 if [ "${RERANK_SKIP_FUZZ:-0}" != 1 ]; then

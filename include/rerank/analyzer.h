@@ -3,8 +3,10 @@
 // English stop set) -> PorterStemFilter. Index terms and query terms both go through it, so a
 // change here changes every score: docs/first-stage.md describes what is matched and what is not.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace rerank {
@@ -24,8 +26,13 @@ std::string porter_stem(std::string_view word);
 bool is_english_stop_word(std::string_view lowercase_word);
 const std::vector<std::string>& english_stop_words();
 
-// The full chain. Thread-safe (each thread gets its own ICU break iterator).
+// The full chain. Thread-safe (each thread gets its own ICU break iterator). Long texts are analysed
+// in pieces cut where the tokens cannot change, so memory beyond the result stays bounded.
 std::vector<std::string> analyze_english(std::string_view text);
+
+// The chain's distinct terms with their frequencies, sorted by term: what indexing and query
+// weighting need, in memory proportional to the distinct terms rather than the text's length.
+std::vector<std::pair<std::string, std::uint32_t>> english_term_counts(std::string_view text);
 
 // Name recorded in an index so a searcher never mixes analyzers.
 inline constexpr const char* kEnglishAnalyzerName = "lucene-english-porter/1";

@@ -1,10 +1,13 @@
 // `rerank index --corpus FILE --index DIR [--flat] [--memory-mb N] [--overwrite] [--quiet]
 //  [--embed MODEL.gguf [--vectors NAME] [--vector-precision f32|f16|int8] [--hnsw] ...]`
 // Builds the BM25 index and, with --embed, the document vectors of dense retrieval beside it.
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <string>
 
 #include "cli/command.h"
 #include "rerank/dense.h"
@@ -81,12 +84,12 @@ DenseEncoding encoding_from(const IndexArgs& a) {
   return e;
 }
 
-void embed_documents(const IndexArgs& a) {
+void embed_documents(const IndexArgs& a, const std::string& path) {
   const auto start = Clock::now();
   EmbedCorpusOptions options;
   options.encoding = encoding_from(a);
   options.precision = parse_vector_precision(a.vector_precision);
-  options.overwrite = a.overwrite;
+  options.overwrite = true;  // a staging name; the final name was checked by StagedVectors
   options.runtime.threads = a.threads;
   using Runtime = RuntimeOptions::EncoderRuntime;
   options.runtime.encoder_runtime = a.runtime == "llama"    ? Runtime::Llama
@@ -101,7 +104,6 @@ void embed_documents(const IndexArgs& a) {
                    static_cast<unsigned long long>(docs), 100 * fraction, s,
                    s > 0 ? static_cast<double>(docs) / s : 0);
     };
-  const std::string path = vector_file_path(a.index, a.vectors);
   const VectorFileStats stats = embed_corpus(a.corpus, a.embed, path, options);
   const double s = seconds_since(start);
   if (!a.quiet)
@@ -110,12 +112,12 @@ void embed_documents(const IndexArgs& a) {
         "rerank index: embedded %llu documents (%llu vectors, %s) in %.1f s (%.1f docs/s), %.1f MB -> %s\n",
         static_cast<unsigned long long>(stats.documents), static_cast<unsigned long long>(stats.rows),
         a.vector_precision.c_str(), s, s > 0 ? static_cast<double>(stats.documents) / s : 0,
-        static_cast<double>(stats.file_bytes) / 1e6, path.c_str());
+        static_cast<double>(stats.file_bytes) / 1e6, vector_file_path(a.index, a.vectors).c_str());
 }
 
-void build_graph(const IndexArgs& a) {
+void build_graph(const IndexArgs& a, const std::string& vectors_path, const std::string& path) {
   const auto start = Clock::now();
-  const auto vectors = VectorSet::open(vector_file_path(a.index, a.vectors));
+  const auto vectors = VectorSet::open(vectors_path);
   HnswOptions options;
   options.m = a.hnsw_m;
   options.ef_construction = a.hnsw_ef_construction;
@@ -125,12 +127,49 @@ void build_graph(const IndexArgs& a) {
       std::fprintf(stderr, "rerank index: HNSW: %llu vectors inserted, %.1f s\n",
                    static_cast<unsigned long long>(done), seconds_since(start));
     };
-  const std::string path = hnsw_file_path(a.index, a.vectors);
   HnswIndex::build(*vectors, path, options);
   if (!a.quiet)
     std::fprintf(stderr, "rerank index: HNSW graph (m=%zu, ef_construction=%zu) in %.1f s -> %s\n", a.hnsw_m,
-                 a.hnsw_ef_construction, seconds_since(start), path.c_str());
+                 a.hnsw_ef_construction, seconds_since(start), hnsw_file_path(a.index, a.vectors).c_str());
 }
+
+// New vectors (and their graph) are written under staging names beside the index directory and
+// renamed into it only when everything, the BM25 index included, is complete: a kill leaves the
+// previous vectors, graph and index. Only the instants between the final renames can leave a
+// mismatched pair, which HNSW search refuses ("built over other vectors"). Unpublished staging files
+// are removed when an error unwinds.
+class StagedVectors {
+ public:
+  explicit StagedVectors(const IndexArgs& a)
+      : vectors_(vector_file_path(a.index, a.vectors)), graph_(hnsw_file_path(a.index, a.vectors)) {
+    if (!a.overwrite && std::filesystem::exists(vectors_))
+      throw Error(vectors_ + " exists (pass --overwrite to replace it)");
+    std::string dir = std::filesystem::path(a.index).lexically_normal().string();
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();  // "idx/": beside idx, not inside
+    const std::string stem = dir + "." + a.vectors + ".staged-" + std::to_string(::getpid());
+    staged_vectors_ = stem + ".vec";
+    staged_graph_ = stem + ".hnsw";
+  }
+  ~StagedVectors() {
+    std::error_code ec;
+    std::filesystem::remove(staged_vectors_, ec);
+    std::filesystem::remove(staged_graph_, ec);
+  }
+  const std::string& vectors() const { return staged_vectors_; }
+  const std::string& graph() const { return staged_graph_; }
+  void publish(bool with_graph) const {
+    if (with_graph) rename_into_place(staged_graph_, graph_);
+    rename_into_place(staged_vectors_, vectors_);
+  }
+
+ private:
+  static void rename_into_place(const std::string& from, const std::string& to) {
+    std::error_code ec;
+    std::filesystem::rename(from, to, ec);
+    if (ec) throw Error("cannot rename " + from + " to " + to + ": " + ec.message());
+  }
+  std::string vectors_, graph_, staged_vectors_, staged_graph_;
+};
 
 void add_dense_options(CLI::App& app, const std::shared_ptr<IndexArgs>& a) {
   app.add_option("--embed", a->embed,
@@ -195,25 +234,35 @@ std::function<int()> setup_index(CLI::App& app) {
   return [args] {
     const IndexArgs& a = *args;
     const bool have_bm25 = std::filesystem::exists(a.index + "/index.rrx");
+    if (!a.from_vectors.empty() && !a.embed.empty())
+      throw Error("--from-vectors and --embed exclude each other");
+    const bool graph_only = a.hnsw && a.embed.empty() && a.corpus.empty() && a.from_vectors.empty();
+    if (a.corpus.empty() && !graph_only && a.from_vectors.empty())
+      throw Error("--corpus is required (except with --hnsw or --from-vectors alone)");
+    if (graph_only) {
+      build_graph(a, vector_file_path(a.index, a.vectors), hnsw_file_path(a.index, a.vectors));
+      return 0;
+    }
+    // With --embed, an existing BM25 index of the directory is kept: vectors are added beside it.
+    const bool bm25 = a.from_vectors.empty() && !(have_bm25 && !a.embed.empty() && !a.overwrite);
+    if (a.embed.empty() && a.from_vectors.empty()) {
+      build_bm25(a);
+      return 0;
+    }
+    const StagedVectors staged(a);
     if (!a.from_vectors.empty()) {
-      if (!a.embed.empty()) throw Error("--from-vectors and --embed exclude each other");
       const auto stats = convert_vectors(*VectorSet::open(vector_file_path(a.index, a.from_vectors)),
-                                         vector_file_path(a.index, a.vectors),
-                                         parse_vector_precision(a.vector_precision), a.overwrite);
+                                         staged.vectors(), parse_vector_precision(a.vector_precision), true);
       if (!a.quiet)
         std::fprintf(stderr, "rerank index: %llu vectors stored as %s -> %s\n",
                      static_cast<unsigned long long>(stats.rows), a.vector_precision.c_str(),
                      vector_file_path(a.index, a.vectors).c_str());
-      if (a.hnsw) build_graph(a);
-      return 0;
+    } else {
+      embed_documents(a, staged.vectors());
     }
-    const bool graph_only = a.hnsw && a.embed.empty() && a.corpus.empty();
-    if (a.corpus.empty() && !graph_only)
-      throw Error("--corpus is required (except with --hnsw or --from-vectors alone)");
-    // With --embed, an existing BM25 index of the directory is kept: vectors are added beside it.
-    if (!graph_only && !(have_bm25 && !a.embed.empty() && !a.overwrite)) build_bm25(a);
-    if (!a.embed.empty()) embed_documents(a);
-    if (a.hnsw) build_graph(a);
+    if (a.hnsw) build_graph(a, staged.vectors(), staged.graph());
+    if (bm25) build_bm25(a);
+    staged.publish(a.hnsw);
     return 0;
   };
 }

@@ -43,9 +43,10 @@ std::vector<FieldWeight> parse_field_weights(const std::string& spec) {
 }
 
 WeightedTerms bag_of_words(const std::string& query_text) {
-  std::map<std::string, float> counts;
-  for (auto& t : analyze_english(query_text)) counts[t] += 1.0f;
-  return {counts.begin(), counts.end()};
+  WeightedTerms terms;
+  for (auto& [term, count] : english_term_counts(query_text))
+    terms.emplace_back(std::move(term), static_cast<float>(count));
+  return terms;
 }
 
 Bm25Engine::Bm25Engine(std::shared_ptr<const Index> index, float k1, float b)

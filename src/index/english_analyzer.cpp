@@ -4,7 +4,10 @@
 #include <unicode/utf8.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <iterator>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "index/analysis_internal.h"
@@ -84,19 +87,55 @@ std::string porter_stem(std::string_view word) {
   return analysis::to_utf8(w);
 }
 
-std::vector<std::string> analyze_english(std::string_view text) {
+namespace analysis {
+
+std::size_t next_piece_end(std::string_view text, std::size_t begin, std::size_t piece_bytes) {
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  const auto is_alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (text.size() - begin <= piece_bytes) return text.size();
+  for (std::size_t i = std::max<std::size_t>(begin + piece_bytes, 1); i < text.size(); ++i)
+    if (is_alnum(text[i]) && is_space(text[i - 1])) return i;
+  return text.size();
+}
+
+void for_each_english_term(std::string_view text, std::size_t piece_bytes,
+                           const std::function<void(std::string&&)>& visit) {
   thread_local std::vector<std::u16string> tokens;
-  tokens.clear();
-  analysis::tokenize_utf16(text, tokens);
-  std::vector<std::string> out;
-  out.reserve(tokens.size());
-  for (auto& t : tokens) {
-    strip_possessive(t);
-    lowercase(t);
-    if (t.empty() || is_stop_word_utf16(t)) continue;
-    analysis::porter_stem_utf16(t);
-    out.push_back(analysis::to_utf8(t));
+  for (std::size_t begin = 0; begin < text.size();) {
+    const std::size_t end = next_piece_end(text, begin, piece_bytes);
+    tokens.clear();
+    tokenize_utf16(text.substr(begin, end - begin), tokens);
+    for (auto& t : tokens) {
+      strip_possessive(t);
+      lowercase(t);
+      if (t.empty() || is_stop_word_utf16(t)) continue;
+      porter_stem_utf16(t);
+      visit(to_utf8(t));
+    }
+    begin = end;
   }
+}
+
+}  // namespace analysis
+
+std::vector<std::string> analyze_english(std::string_view text) {
+  std::vector<std::string> out;
+  analysis::for_each_english_term(text, analysis::kAnalysisPieceBytes,
+                                  [&](std::string&& term) { out.push_back(std::move(term)); });
+  return out;
+}
+
+std::vector<std::pair<std::string, std::uint32_t>> english_term_counts(std::string_view text) {
+  std::unordered_map<std::string, std::uint32_t> counts;
+  analysis::for_each_english_term(text, analysis::kAnalysisPieceBytes, [&](std::string&& term) {
+    std::uint32_t& n = counts[std::move(term)];
+    if (n < UINT32_MAX) ++n;
+  });
+  std::vector<std::pair<std::string, std::uint32_t>> out(std::make_move_iterator(counts.begin()),
+                                                         std::make_move_iterator(counts.end()));
+  std::sort(out.begin(), out.end());
   return out;
 }
 

@@ -62,28 +62,27 @@ void IndexWriter::add(const Document& doc) {
   if (s.finished) throw Error("IndexWriter::add after finish");
   if (s.num_docs == 0xFFFFFFF0u) throw Error("too many documents for one index");
   const std::uint32_t doc_number = s.num_docs;
-  std::vector<std::string> field_texts;
+  std::vector<std::string_view> field_texts;
+  std::string title_and_text;  // flat layout with a title; otherwise the fields are not copied
   if (s.options.layout == FieldLayout::kFlat) {
-    field_texts.push_back(doc.title.empty() ? doc.text : doc.title + " " + doc.text);
+    if (!doc.title.empty()) title_and_text = doc.title + " " + doc.text;
+    field_texts.push_back(doc.title.empty() ? std::string_view(doc.text) : std::string_view(title_and_text));
   } else {
     field_texts.push_back(doc.title);
     field_texts.push_back(doc.text);
   }
   for (std::size_t f = 0; f < field_texts.size(); ++f) {
-    std::vector<std::string> tokens = analyze_english(field_texts[f]);
-    const std::size_t length = tokens.size();
+    std::vector<std::pair<std::string, std::uint32_t>> terms = english_term_counts(field_texts[f]);
+    std::size_t length = 0;
+    for (const auto& term : terms) length += term.second;
     s.norms[f].push_back(
         bm25::encode_length(static_cast<std::uint32_t>(std::min<std::size_t>(length, 0x7FFFFFFF))));
     if (length == 0) continue;
     s.field_stats[f].doc_count += 1;
     s.field_stats[f].sum_total_term_freq += length;
-    std::sort(tokens.begin(), tokens.end());
     auto& map = s.terms[f];
-    for (std::size_t i = 0; i < length;) {
-      std::size_t j = i + 1;
-      while (j < length && tokens[j] == tokens[i]) ++j;
-      const auto freq = static_cast<std::uint32_t>(j - i);
-      auto [it, inserted] = map.try_emplace(std::move(tokens[i]));
+    for (auto& [term, freq] : terms) {
+      auto [it, inserted] = map.try_emplace(std::move(term));
       Impl::TermAccumulator& acc = it->second;
       if (inserted) s.memory_used += it->first.size() + kTermOverheadBytes;
       const std::size_t before = acc.postings.capacity();
@@ -96,7 +95,6 @@ void IndexWriter::add(const Document& doc) {
       s.docvec_terms.push_back(&acc);
       s.docvec_freqs.push_back(freq);
       s.memory_used += kDocVecEntryBytes;
-      i = j;
     }
   }
   s.docvec_doc_end.push_back(s.docvec_terms.size());

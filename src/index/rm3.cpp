@@ -46,7 +46,8 @@ void scale_to_unit_l1(Features& f) {
 WeightedTerms rm3_expand(const Index& index, const std::string& query_text, const std::vector<Hit>& feedback,
                          const Rm3Options& options) {
   Features query;
-  for (const auto& t : analyze_english(query_text)) query[t] += 1.0f;
+  for (auto& [term, count] : english_term_counts(query_text))
+    query[std::move(term)] = static_cast<float>(count);
   scale_to_unit_l1(query);
 
   const std::uint32_t field = feedback_field(index);

@@ -65,9 +65,10 @@ bool is_emoji_segment(const icu::UnicodeString& s, int32_t begin, int32_t end) {
   const UChar32 c = s.char32At(begin);
   if (u_hasBinaryProperty(c, UCHAR_EMOJI_PRESENTATION)) return true;
   // Keycaps: "#", "*" or a digit, optionally U+FE0F, then U+20E3.
+  // The search stays within the segment: searching to the end of the text made tokenizing quadratic
+  // in the length of a document with many digits.
   if ((c == '#' || c == '*' || (c >= '0' && c <= '9')) &&
-      s.indexOf(static_cast<char16_t>(0x20E3), begin) >= begin &&
-      s.indexOf(static_cast<char16_t>(0x20E3), begin) < end)
+      s.indexOf(static_cast<char16_t>(0x20E3), begin, end - begin) >= 0)
     return true;
   const int32_t next = begin + U16_LENGTH(c);
   return next < end && s.charAt(next) == 0xFE0F && u_hasBinaryProperty(c, UCHAR_EXTENDED_PICTOGRAPHIC);

@@ -28,6 +28,7 @@ class EncoderWeightsReader {
     check_readable(name, t);
     const std::size_t at = meta_.offset(name.c_str());
     if (at + ggml_nbytes(t) > w_.file_->size()) throw Error(path_ + ": truncated GGUF file (" + name + ")");
+    check_finite(name, t, at);
     std::vector<float> out(static_cast<std::size_t>(cols * rows));
     for (std::int64_t r = 0; r < rows; ++r)
       dequantize_row(t->type, w_.file_->data() + at + static_cast<std::size_t>(r) * t->nb[1],
@@ -41,6 +42,12 @@ class EncoderWeightsReader {
     if (t->type != GGML_TYPE_F32 && (!traits || !traits->to_float))
       throw Error(path_ + ": tensor " + name + " is stored in a type rerank.cpp cannot read (" +
                   ggml_type_name(t->type) + ")");
+  }
+
+  // NaN or infinite weights (a damaged file) would turn every score into NaN without an error.
+  void check_finite(const std::string& name, const ggml_tensor* t, std::size_t at) const {
+    if (!ggml_validate_row_data(t->type, w_.file_->data() + at, ggml_nbytes(t)))
+      throw Error(path_ + ": tensor " + name + " holds NaN or infinite values (corrupt weights)");
   }
 
   std::vector<float> bias(const std::string& name, int n) const {
@@ -186,6 +193,7 @@ std::unique_ptr<EncoderWeights> EncoderWeights::open(const std::string& path, En
   r.check_readable("token_embd.weight", tok);
   if (meta.offset("token_embd.weight") + ggml_nbytes(tok) > w->file_->size())
     throw Error(path + ": truncated GGUF file (token_embd.weight)");
+  r.check_finite("token_embd.weight", tok, meta.offset("token_embd.weight"));
   w->token_table_ = w->file_->data() + meta.offset("token_embd.weight");
   w->token_row_bytes_ = tok->nb[1];
   w->token_type_ = tok->type;

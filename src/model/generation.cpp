@@ -312,7 +312,8 @@ std::vector<GeneratedText> LanguageModel::generate(const std::vector<TokenIds>& 
     footprint[i] = prompts[i].size() + static_cast<std::size_t>(std::max(options[i].max_tokens, 0));
     if (footprint[i] > n_ctx)
       throw InvalidInput("prompt of " + std::to_string(prompts[i].size()) + " tokens plus " +
-                         std::to_string(options[i].max_tokens) + " generated tokens exceeds the context");
+                         std::to_string(options[i].max_tokens) + " generated tokens exceeds the context of " +
+                         std::to_string(n_ctx) + " tokens");
     any_constraint = any_constraint || static_cast<bool>(options[i].constraint);
   }
   const llama_vocab* vocab = llama_model_get_vocab(raw_llama_model(*model_));

@@ -3,6 +3,7 @@
 #include <gguf.h>
 #include <llama.h>
 
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -35,8 +36,8 @@ struct GgufSummary {
 };
 
 constexpr const char* kLoadFailure =
-    "llama.cpp could not load the model (unsupported architecture or inconsistent tensors; set "
-    "RERANK_LLAMA_LOG=1 for llama.cpp's reason)";
+    "llama.cpp could not load the model (unsupported architecture, inconsistent tensors, or NaN or "
+    "infinite weights; set RERANK_LLAMA_LOG=1 for llama.cpp's reason)";
 
 GgufSummary inspect_gguf(const std::string& path) {
   GgufSummary summary;
@@ -46,7 +47,7 @@ GgufSummary inspect_gguf(const std::string& path) {
   if (!fs::is_regular_file(path, ec)) throw Error(path + ": not a regular file");
   const std::uint64_t file_size = fs::file_size(path, ec);
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot read the model file");
+  if (!in) throw Error(path + ": cannot read the model file: " + std::strerror(errno));
   char magic[4] = {};
   in.read(magic, 4);
   if (in.gcount() != 4 || std::memcmp(magic, "GGUF", 4) != 0)
@@ -265,6 +266,7 @@ llama_model* Model::weights() const {
   std::call_once(weights_once_, [this] {
     llama_model_params mp = llama_model_default_params();
     mp.n_gpu_layers = 0;
+    mp.check_tensors = true;  // NaN or infinite weights are refused at load, naming the tensor
 #ifndef RERANK_LLAMA_AMX_SAFE
     // A llama.cpp built by GCC 12 without scripts/bootstrap.sh's header fix faults in its AMX Q8_0
     // matmul (ggml-org/llama.cpp#20824), so such builds use Q8_0 weights as stored, off the AMX path.

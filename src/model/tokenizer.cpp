@@ -66,18 +66,59 @@ SpecialTokens Tokenizer::special_tokens() const {
 
 std::int32_t Tokenizer::vocab_size() const { return llama_vocab_n_tokens(vocab()); }
 
-std::vector<std::int32_t> Tokenizer::tokenize(std::string_view text, bool add_special,
-                                              bool parse_special) const {
-  std::vector<llama_token> ids(text.size() + 8);
-  int n = llama_tokenize(vocab(), text.data(), static_cast<int32_t>(text.size()), ids.data(),
-                         static_cast<int32_t>(ids.size()), add_special, parse_special);
+namespace {
+
+// llama.cpp's tokenizers hold several copies of their input (code points, normalised text, words):
+// about 24 bytes per byte, 2.4 GB for a 100 MB document. Long texts are therefore tokenized in
+// pieces of about this many bytes.
+constexpr std::size_t kTokenizePieceBytes = std::size_t{1} << 16;
+
+bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// The first cut at or after begin + piece_bytes, before a single space between two ASCII letters, or
+// text.size(). WordPiece splits at every space, and every BPE pre-tokenizer of llama.cpp starts a
+// word there (" word" after a letter), so the pieces' tokens are those of the whole text.
+std::size_t next_cut(std::string_view text, std::size_t begin, std::size_t piece_bytes) {
+  if (text.size() - begin <= piece_bytes) return text.size();
+  for (std::size_t i = begin + piece_bytes; i + 1 < text.size(); ++i)
+    if (text[i] == ' ' && is_ascii_letter(text[i - 1]) && is_ascii_letter(text[i + 1])) return i;
+  return text.size();
+}
+
+void append_tokens(const llama_vocab* vocab, std::string_view text, bool add_special, bool parse_special,
+                   std::vector<std::int32_t>& out) {
+  const std::size_t at = out.size();
+  out.resize(at + text.size() + 8);  // a token is at least one byte, plus the special framing
+  int n = llama_tokenize(vocab, text.data(), static_cast<int32_t>(text.size()), out.data() + at,
+                         static_cast<int32_t>(out.size() - at), add_special, parse_special);
   if (n < 0) {
-    ids.resize(static_cast<std::size_t>(-n));
-    n = llama_tokenize(vocab(), text.data(), static_cast<int32_t>(text.size()), ids.data(),
-                       static_cast<int32_t>(ids.size()), add_special, parse_special);
+    out.resize(at + static_cast<std::size_t>(-n));
+    n = llama_tokenize(vocab, text.data(), static_cast<int32_t>(text.size()), out.data() + at,
+                       static_cast<int32_t>(out.size() - at), add_special, parse_special);
   }
   if (n < 0) throw Error("tokenization failed");
-  ids.resize(static_cast<std::size_t>(n));
+  out.resize(at + static_cast<std::size_t>(n));
+}
+
+}  // namespace
+
+std::vector<std::int32_t> Tokenizer::tokenize(std::string_view text, bool add_special,
+                                              bool parse_special) const {
+  std::vector<std::int32_t> ids;
+  const llama_vocab* v = vocab();
+  const auto type = llama_vocab_type(v);
+  // SentencePiece-like vocabularies are not pre-split at spaces (and may add a space prefix to each
+  // call), so only WordPiece and BPE are cut; special framing needs the whole text.
+  const bool in_pieces = !add_special && (type == LLAMA_VOCAB_TYPE_WPM || type == LLAMA_VOCAB_TYPE_BPE);
+  if (!in_pieces) {
+    append_tokens(v, text, add_special, parse_special, ids);
+    return ids;
+  }
+  for (std::size_t begin = 0; begin < text.size();) {
+    const std::size_t end = next_cut(text, begin, kTokenizePieceBytes);
+    append_tokens(v, text.substr(begin, end - begin), false, parse_special, ids);
+    begin = end;
+  }
   return ids;
 }
 

@@ -107,6 +107,13 @@ double prp_beats(Asker& asker, std::size_t a, std::size_t b) {
 }
 
 Ordering prp_all_pairs(Asker& asker, std::size_t n) {
+  // The prompts and their answers are held at once: 10,000 candidates would need 10^8 of each
+  // (gigabytes before the first forward pass), and days of compute.
+  if (n > kMaxAllPairCandidates)
+    throw InvalidInput("pairwise allpair asks about every ordered pair: " + std::to_string(n) +
+                       " candidates would take " + std::to_string(n * (n - 1)) + " prompts (at most " +
+                       std::to_string(kMaxAllPairCandidates) +
+                       " candidates); use variant heapsort or sliding, or rerank fewer candidates");
   std::vector<Shown> prompts;
   prompts.reserve(n * (n > 0 ? n - 1 : 0));
   for (std::size_t i = 0; i < n; ++i)

@@ -33,6 +33,8 @@ Ordering bubble_top_k(Asker& asker, std::size_t n, std::size_t k, std::size_t ch
 double prp_beats(Asker& asker, std::size_t a, std::size_t b);
 
 // PRP all pairs: n(n-1) prompts in one round; candidate i scores the sum over j of P(i beats j).
+// More than kMaxAllPairCandidates candidates are refused (rerank::InvalidInput).
+inline constexpr std::size_t kMaxAllPairCandidates = 1000;
 Ordering prp_all_pairs(Asker& asker, std::size_t n);
 
 // Best of a group by pairwise comparisons (PRP heapsort / sliding).

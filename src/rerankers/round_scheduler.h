@@ -1,12 +1,14 @@
 // Multi-query scheduling for LLM strategies.
 //
 // A ranking algorithm (sliding windows, heapsort, bubble sort, all pairs) is written as plain
-// sequential code over one query that asks a Asker to rank the passages of a prompt. The scheduler
-// runs the algorithms of all queries of a batch in rounds: each round it (re)runs every unfinished
-// algorithm until it asks something not answered yet, collects those questions from all queries, and
-// answers them with ONE backend call. Algorithms are deterministic functions of the answers, so
-// re-running from the start with the answers known so far replays them exactly (questions are cheap
-// compared with a forward pass). Answers are memoised per query: the same prompt is never asked twice.
+// sequential code over one query that asks an Asker to rank the passages of a prompt. The scheduler
+// runs the algorithms of all queries of a batch side by side, each on its own thread, in rounds: a
+// round ends when every unfinished algorithm waits for answers; their questions are then answered
+// with ONE backend call, in query order, and the algorithms go on. Each algorithm runs once: an
+// earlier design re-ran every algorithm from the start each round, which cost rounds x questions and
+// took minutes for heapsort over 10,000 candidates (one question per round). Answers are memoised per
+// query: the same prompt is never asked twice. The threads only wait; the backend call runs on the
+// caller's thread, so results and backend calls do not depend on thread timing.
 #pragma once
 #include <cstddef>
 #include <functional>
@@ -23,20 +25,20 @@ using Shown = std::vector<std::size_t>;
 // The model's preference for each shown candidate, in the same order: higher is more relevant.
 using Preference = std::vector<double>;
 
-// Thrown through an algorithm when it needs answers that are not known yet.
-struct Suspend {};
+class RoundSync;
 
 class Asker {
  public:
-  Asker(const std::map<Shown, Preference>& known, std::vector<Shown>& pending)
-      : known_(known), pending_(pending) {}
-  // Preferences for all prompts, asked together in one round.
+  // Preferences for all prompts, asked together in one round (none when all are known).
   std::vector<Preference> ask(const std::vector<Shown>& prompts);
   Preference ask(const Shown& prompt) { return ask(std::vector<Shown>{prompt})[0]; }
 
  private:
-  const std::map<Shown, Preference>& known_;
-  std::vector<Shown>& pending_;
+  friend class RoundSync;
+  Asker(RoundSync& sync, std::size_t query) : sync_(sync), query_(query) {}
+  RoundSync& sync_;
+  std::size_t query_;
+  std::map<Shown, Preference> known_;
 };
 
 // The result of an algorithm: an order of all candidate indices, best first, and optionally a score

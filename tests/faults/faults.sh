@@ -10,7 +10,14 @@
 #   3. A full disk (ulimit -f) while indexing and while writing a run: a non-zero exit, an error
 #      naming the file, and nothing left at the output that looks complete.
 #   4. An index from a future format version, a truncated index, a missing one: clear errors.
-#   5. Determinism: the same index and run, byte for byte, built twice and searched with 1 and 2
+#   5. kill -9 while storing vectors with their HNSW graph, and while writing embeddings (rerank
+#      embed --output): each file is the previous complete one or the new one; a graph left beside
+#      vectors it was not built from is refused by HNSW search (needs all-MiniLM-L6-v2, fetched by
+#      scripts/fetch_models.sh; skipped with a message without it).
+#   6. A corpus deleted while it is indexed (the index is complete), a directory given as a corpus,
+#      and, run as nobody, an unreadable index, corpus and model and a read-only output directory:
+#      clear errors naming the file.
+#   7. Determinism: the same index and run, byte for byte, built twice and searched with 1 and 2
 #      threads.
 # Prints one line per scenario with its outcomes; exits non-zero on the first violation.
 set -euo pipefail
@@ -68,20 +75,39 @@ cmp -s "$W/ref-a.run" "$W/ref-b.run" && fail "the two reference runs are equal: 
 random_moment() { awk -v s="$1" -v r="$RANDOM" 'BEGIN { printf "%.3f", s * 1.1 * r / 32768 }'; }
 
 # Runs a command in the background and kills it with SIGKILL at a random moment of its duration.
+# The commands are shell functions, so $! is a subshell: rerank is its child, and is killed first
+# (killing only the subshell left rerank running to completion, and tested nothing).
 kill_at_random() {  # kill_at_random SECONDS command...
   local seconds=$1
   shift
   "$@" 2>/dev/null &
   local pid=$!
   sleep "$(random_moment "$seconds")"
+  pkill -KILL -P "$pid" 2>/dev/null || true
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+  ! pgrep -P "$pid" >/dev/null || fail "a killed command left a process running"
 }
 # Which reference FILE equals: previous, new or neither.
 classify() {  # classify FILE PREVIOUS NEW
   if cmp -s "$1" "$2"; then echo previous; elif cmp -s "$1" "$3"; then echo new; else echo neither; fi
 }
 declare -A seen
+
+# kill -9 of a command that writes one file, KILLS times: the file must then be PREVIOUS or NEW.
+kill_writing() {  # kill_writing WHAT SECONDS FILE PREVIOUS NEW command...
+  local what=$1 seconds=$2 file=$3 previous=$4 new=$5
+  shift 5
+  seen=([previous]=0 [new]=0)
+  for _ in $(seq 1 "$KILLS"); do
+    cp "$previous" "$file"
+    kill_at_random "$seconds" "$@"
+    outcome=$(classify "$file" "$previous" "$new")
+    [ "$outcome" != neither ] || fail "after kill -9 of $what, the file is neither the previous one nor the new one"
+    seen[$outcome]=$((seen[$outcome] + 1))
+  done
+  echo "faults: kill -9 of $what ($seconds s) x $KILLS: previous ${seen[previous]}, new ${seen[new]}"
+}
 
 # --- 1. kill -9 while indexing -------------------------------------------------------------------
 seen=([previous]=0 [new]=0)
@@ -100,15 +126,8 @@ echo "faults: kill -9 of rerank index ($build_seconds s build) x $KILLS: previou
 start=$(now)
 search "$W/ref-b" "$W/ref-b1000.run"
 search_seconds=$(elapsed "$start")
-seen=([previous]=0 [new]=0)
-for _ in $(seq 1 "$KILLS"); do
-  cp "$W/ref-a.run" "$W/out.run"
-  kill_at_random "$search_seconds" search "$W/ref-b" "$W/out.run"
-  outcome=$(classify "$W/out.run" "$W/ref-a.run" "$W/ref-b1000.run")
-  [ "$outcome" != neither ] || fail "after kill -9 of rerank search, the run file is neither the previous run nor the new one"
-  seen[$outcome]=$((seen[$outcome] + 1))
-done
-echo "faults: kill -9 of rerank search --output ($search_seconds s) x $KILLS: previous run ${seen[previous]}, new run ${seen[new]}"
+kill_writing "rerank search --output" "$search_seconds" "$W/out.run" "$W/ref-a.run" "$W/ref-b1000.run" \
+  search "$W/ref-b" "$W/out.run"
 
 # --- 3. a full disk ------------------------------------------------------------------------------
 # ulimit -f counts 1 KB blocks: 256 KB is too little for the index of b.jsonl, 16 KB for its run.
@@ -154,7 +173,89 @@ truncate -s 5000 "$W/truncated/index.rrx"
 expect_error "truncated index" "truncated" search "$W/truncated" "$W/x.run"
 expect_error "missing index" "not an index directory" search "$W/nowhere" "$W/x.run"
 
-# --- 5. determinism -------------------------------------------------------------------------------
+# --- 5. kill -9 while writing vectors, an HNSW graph and an embeddings file ------------------------
+MODEL=${RERANK_MODEL_MINILM:-$HOME/.cache/rerank.cpp/models/all-MiniLM-L6-v2-f16.gguf}
+if [ ! -f "$MODEL" ]; then
+  echo "faults: SKIP vector, graph and embeddings kills: no embedding model at $MODEL (scripts/fetch_models.sh)"
+else
+  # 920 documents, embedded once; the killed command stores them again (F16) with their HNSW graph.
+  repeat_corpus 5 >"$W/v.jsonl"
+  index "$W/v.jsonl" "$W/vidx" --embed "$MODEL"
+  stored() { "$R" index --index "$W/vidx" --from-vectors dense --vectors v --hnsw --quiet --overwrite "$@"; }
+  stored --vector-precision f32
+  cp "$W/vidx/v.vec" "$W/prev.vec" && cp "$W/vidx/v.hnsw" "$W/prev.hnsw"
+  start=$(now)
+  stored --vector-precision f16
+  store_seconds=$(elapsed "$start")
+  cp "$W/vidx/v.vec" "$W/new.vec" && cp "$W/vidx/v.hnsw" "$W/new.hnsw"
+  dense_search() { "$R" search --index "$W/vidx" --queries "$ROOT/data/queries.jsonl" --output "$W/d.run" \
+    --first-stage dense:v --quiet "$@"; }
+  seen=([previous/previous]=0 [new/new]=0 [new/previous]=0 [previous/new]=0)
+  for _ in $(seq 1 "$KILLS"); do
+    cp "$W/prev.vec" "$W/vidx/v.vec" && cp "$W/prev.hnsw" "$W/vidx/v.hnsw"
+    kill_at_random "$store_seconds" stored --vector-precision f16
+    vec=$(classify "$W/vidx/v.vec" "$W/prev.vec" "$W/new.vec")
+    graph=$(classify "$W/vidx/v.hnsw" "$W/prev.hnsw" "$W/new.hnsw")
+    [ "$vec" != neither ] || fail "after kill -9, the vector file is neither the previous one nor the new one"
+    [ "$graph" != neither ] || fail "after kill -9, the HNSW graph is neither the previous one nor the new one"
+    dense_search 2>"$W/err" || fail "after kill -9, exact dense search fails: $(cat "$W/err")"
+    if [ "$vec" = "$graph" ]; then
+      dense_search --param search=hnsw 2>"$W/err" || fail "after kill -9, HNSW search fails: $(cat "$W/err")"
+    elif dense_search --param search=hnsw 2>"$W/mixed-err"; then
+      fail "after kill -9 (vectors $vec, graph $graph), HNSW search accepted a graph built over other vectors"
+    fi
+    seen[$vec/$graph]=$((seen[$vec/$graph] + 1))
+  done
+  ls "$W/vidx" | grep -q 'tmp' && fail "a killed vector build left a temporary file: $(ls "$W/vidx")"
+  mixed_message=""
+  [ ! -s "$W/mixed-err" ] || mixed_message="; a mixed pair is refused by HNSW search: $(head -c 160 "$W/mixed-err")"
+  echo "faults: kill -9 of rerank index --from-vectors --hnsw ($store_seconds s) x $KILLS: vectors/graph" \
+    "previous/previous ${seen[previous/previous]}, new/new ${seen[new/new]}, new/previous ${seen[new/previous]}," \
+    "previous/new ${seen[previous/new]}${mixed_message}"
+
+  embed() { "$R" embed --model "$MODEL" --input "$1" --output "$2" --threads 1; }
+  embed "$ROOT/data/queries.jsonl" "$W/prev.emb"
+  start=$(now)
+  embed "$ROOT/data/corpus.jsonl" "$W/new.emb" 2>/dev/null
+  embed_seconds=$(elapsed "$start")
+  kill_writing "rerank embed --output" "$embed_seconds" "$W/out.emb" "$W/prev.emb" "$W/new.emb" \
+    embed "$ROOT/data/corpus.jsonl" "$W/out.emb"
+fi
+
+# --- 6. unreadable and vanishing inputs ----------------------------------------------------------
+# A corpus deleted while it is read: the open file stays readable, and the index is complete.
+cp "$W/b.jsonl" "$W/vanishing.jsonl"
+index "$W/vanishing.jsonl" "$W/vanished" &
+pid=$!
+sleep "$(awk -v s="$build_seconds" 'BEGIN { printf "%.2f", s / 3 }')"
+rm -f "$W/vanishing.jsonl"
+wait "$pid" || fail "rerank index failed when its corpus was deleted while read"
+search "$W/vanished" "$W/vanished.run"
+cmp -s "$W/vanished.run" "$W/ref-b1000.run" || fail "the index of a corpus deleted while read differs"
+echo "faults: corpus deleted while indexed: the index is complete (searched to the reference run)"
+expect_error "corpus is a directory" "is a directory, expected a file" index "$W" "$W/dir-idx"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+  # Permissions do not bind root: the unreadable cases run as nobody.
+  as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+  P="$W/perm" && mkdir -p "$P/ro" && cp "$W/a.jsonl" "$P/c.jsonl" && cp -r "$W/ref-a" "$P/idx"
+  chmod 755 "$W" "$P" && chmod 555 "$P/ro" && chmod 644 "$P/c.jsonl" && chmod 000 "$P/idx/index.rrx"
+  expect_error "unreadable index" "cannot open $P/idx/index.rrx: Permission denied" \
+    as_nobody "$R" search --index "$P/idx" --queries "$Q" --output "$P/x.run" --quiet
+  expect_error "index into a read-only directory" "cannot create $P/ro/x.tmp-[0-9]*: Permission denied" \
+    as_nobody "$R" index --corpus "$P/c.jsonl" --index "$P/ro/x" --quiet
+  chmod 000 "$P/c.jsonl"
+  expect_error "unreadable corpus" "$P/c.jsonl: cannot open: Permission denied" \
+    as_nobody "$R" index --corpus "$P/c.jsonl" --index "$P/y" --quiet
+  if [ -f "$MODEL" ]; then
+    cp "$MODEL" "$P/m.gguf" && chmod 000 "$P/m.gguf"
+    expect_error "unreadable model" "$P/m.gguf: cannot read the model file: Permission denied" \
+      as_nobody "$R" embed --model "$P/m.gguf" --input "$ROOT/data/queries.jsonl" --output "$P/x.emb"
+  fi
+else
+  echo "faults: SKIP unreadable inputs: needs root and setpriv to run a command as nobody"
+fi
+
+# --- 7. determinism -------------------------------------------------------------------------------
 index "$W/b.jsonl" "$W/again"
 cmp -s "$W/again/index.rrx" "$W/ref-b/index.rrx" || fail "two builds of the same corpus differ"
 search "$W/ref-b" "$W/t1.run" --threads 1

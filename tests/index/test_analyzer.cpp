@@ -3,6 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "index/analysis_internal.h"
 #include "rerank/analyzer.h"
 
 using rerank::analyze_english;
@@ -157,4 +163,49 @@ TEST(StandardTokenizer, LuceneConformanceEmoji) {
 TEST(StandardTokenizer, LuceneConformanceMaxTokenLength) {
   const std::string b255(255, 'b');
   EXPECT_THAT(standard_tokenize("x " + b255 + " " + b255 + "b"), ElementsAre("x", b255, b255, "b"));
+}
+
+// Long texts are analysed in pieces cut after ASCII whitespace and before an ASCII letter or digit;
+// the terms must be those of the whole text whatever the piece size, across scripts, emoji, keycaps,
+// mid-word punctuation and long tokens.
+TEST(EnglishAnalyzer, PiecesGiveTheTermsOfTheWholeText) {
+  std::string text;
+  for (const char* part : {"การที่ได้ต้องแสดงว่างานดี. แล้วเธอจะไปไหน? ๑๒๓๔", "我是中国人。 １２３４ Ｔｅｓｔｓ ",
+                           "仮名遣い カタカナ 1st", "ざ ザ 壹゙ 아゙ moͤchte\tویکی پدیای ۲۵ دانشنامهٔ",
+                           "B2B 2B ac/dc O'Reilly's 216.239.63.104 R2D2\r\n",
+                           "A:B A::B 1.2 A.B 1..2 A..B 1,2 1,,2 A.:B A:.B 1,.2 1.,2 A:B_A:B 3_1,.2",
+                           "💩 💩💩 poo💩poo 🇺🇸🇺🇸 #️⃣ 3️⃣ 4\xE2\x83\xA3",
+                           "The runner's dogs  were   RUNNING \n\n 42 times x\xCC\x81 y"}) {
+    text += part;
+    text += ' ';
+  }
+  text += std::string(300, 'b') + " c" + std::string(600, 'd') + " end";
+  std::vector<std::string> whole;
+  rerank::analysis::for_each_english_term(text, text.size(), [&](std::string&& t) { whole.push_back(t); });
+  ASSERT_GT(whole.size(), 60u);
+  EXPECT_EQ(whole, analyze_english(text));
+  for (std::size_t piece : {1, 2, 3, 5, 8, 13, 64, 256}) {
+    std::vector<std::string> pieces;
+    rerank::analysis::for_each_english_term(text, piece, [&](std::string&& t) { pieces.push_back(t); });
+    EXPECT_EQ(pieces, whole) << "piece size " << piece;
+  }
+}
+
+TEST(EnglishAnalyzer, TermCountsAreTheSortedDistinctTerms) {
+  EXPECT_THAT(rerank::english_term_counts("Dogs run; the dog RAN, dogs' runs 7 7"),
+              ElementsAre(std::pair<std::string, std::uint32_t>{"7", 2},
+                          std::pair<std::string, std::uint32_t>{"dog", 3},
+                          std::pair<std::string, std::uint32_t>{"ran", 1},
+                          std::pair<std::string, std::uint32_t>{"run", 2}));
+  EXPECT_THAT(rerank::english_term_counts(" the a an "), IsEmpty());
+}
+
+TEST(EnglishAnalyzer, PieceEndsOnlyBetweenWhitespaceAndAsciiAlphanumeric) {
+  using rerank::analysis::next_piece_end;
+  EXPECT_EQ(next_piece_end("abc def", 0, 100), 7u);  // shorter than a piece: all of it
+  EXPECT_EQ(next_piece_end("abc def ghi", 0, 2), 4u);
+  EXPECT_EQ(next_piece_end("abc  ,def ghi", 0, 2), 10u);            // not before ',' nor between spaces
+  EXPECT_EQ(next_piece_end("abc \xC3\xA9t\xC3\xA9 x", 0, 2), 10u);  // not before é
+  EXPECT_EQ(next_piece_end("abcdefghij", 0, 2), 10u);               // no cut: the whole text
+  EXPECT_EQ(next_piece_end("ab cd ef gh", 3, 2), 6u);
 }

@@ -191,10 +191,11 @@ TEST(ModelLoad, UnsupportedArchitecturesAreClearErrors) {
   gguf_set_val_str(g, "general.architecture", "nonesuch");
   ASSERT_TRUE(gguf_write_to_file(g, path.c_str(), false));
   gguf_free(g);
-  EXPECT_EQ(error_of([&] { rerank::Model::load(path); }),
-            path +
-                ": llama.cpp could not load the model (unsupported architecture or inconsistent tensors; set "
-                "RERANK_LLAMA_LOG=1 for llama.cpp's reason)");
+  EXPECT_EQ(
+      error_of([&] { rerank::Model::load(path); }),
+      path +
+          ": llama.cpp could not load the model (unsupported architecture, inconsistent tensors, or NaN "
+          "or infinite weights; set RERANK_LLAMA_LOG=1 for llama.cpp's reason)");
   // A GGUF that is not a model at all (no architecture), e.g. a bare tensor file.
   const std::string bare = scratch("bare.gguf");
   g = gguf_init_empty();

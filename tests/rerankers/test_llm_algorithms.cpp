@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "error_message.h"
 #include "oracle_backend.h"
 #include "rerankers/llm_strategy.h"
 #include "strategy_fixtures.h"
@@ -123,6 +124,41 @@ TEST(Pairwise, AllPairsGivesTheFullIdealOrderWithBothOrdersOfEveryPair) {
   EXPECT_THAT(s.oracle->label_calls, ElementsAre(132));  // all pairs in one round
   // Scores are expected wins: the best passage beats all 11 others with probability sigmoid(d) > 0.5.
   EXPECT_GT(r[0].ranking[0].score, r[0].ranking[1].score);
+}
+
+TEST(Pairwise, AllPairsRefusesMoreThanAThousandCandidatesBeforeAsking) {
+  OracleRun s;
+  s.add("q1", shuffled_grades(1001, 3));
+  EXPECT_EQ(error_of([&] {
+              s.run(llm::llm_strategy("pairwise"), {{"variant", "allpair"}});
+            }),
+            "pairwise allpair asks about every ordered pair: 1001 candidates would take 1001000 prompts (at "
+            "most 1000 candidates); use variant heapsort or sliding, or rerank fewer candidates");
+  EXPECT_TRUE(s.oracle->label_requests.empty());
+}
+
+// Ten thousand candidates for one query (docs/reliability.md, resource bounds): the top-k
+// strategies reach the ideal top ten with call counts linear in the candidates.
+TEST(TenThousandCandidates, TopKStrategiesFindTheIdealTopTen) {
+  const auto g = shuffled_grades(10000, 5);
+  struct Case {
+    const char* strategy;
+    std::map<std::string, std::string> params;
+    std::size_t calls;
+  };
+  // listwise: 1 + ceil((10000 - 20) / 10) windows; pairwise heapsort: building the heap plus k pops.
+  for (const Case& c : {Case{"listwise", {}, 999}, Case{"setwise", {{"variant", "heapsort"}}, 0},
+                        Case{"pairwise", {{"variant", "heapsort"}}, 0}}) {
+    OracleRun s;
+    s.add("q1", g);
+    const auto r = s.run(llm::llm_strategy(c.strategy), c.params);
+    EXPECT_EQ(ids_of(r[0].ranking, 10), first_k(ideal_ids(g), 10)) << c.strategy;
+    EXPECT_EQ(r[0].ranking.size(), 10000u) << c.strategy;
+    if (c.calls) {
+      EXPECT_EQ(r[0].cost.model_calls, c.calls) << c.strategy;
+    }
+    EXPECT_LT(r[0].cost.model_calls, 40000u) << c.strategy;
+  }
 }
 
 TEST(Pairwise, PromptsShowBothOrdersWithPassageLabels) {
