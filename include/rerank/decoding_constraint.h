@@ -15,6 +15,10 @@ class DecodingConstraint {
   virtual void accept(std::string_view piece) = 0;
   // The output is finished: generation stops here, as at an end-of-generation token.
   virtual bool complete() const = 0;
+  // Every character an allowed piece can hold, or empty when any can. When the model's best token is
+  // refused, the runtime then checks only the tokens spelled with these characters instead of the
+  // whole vocabulary (150,000 tokens for Qwen): the same choice, found much faster.
+  virtual std::string_view alphabet() const { return {}; }
 };
 
 }  // namespace rerank

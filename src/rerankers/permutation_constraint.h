@@ -23,6 +23,7 @@ class PermutationConstraint : public DecodingConstraint {
   bool allows(std::string_view piece) const override;
   void accept(std::string_view piece) override;
   bool complete() const override { return state_.phase == Phase::Done; }
+  std::string_view alphabet() const override { return "[]0123456789 >"; }
 
  private:
   enum class Phase { Open, Digits, Separator, Done };

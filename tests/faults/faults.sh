@@ -18,7 +18,8 @@
 #      and, run as nobody, an unreadable index, corpus and model and a read-only output directory:
 #      clear errors naming the file.
 #   7. Determinism: the same index and run, byte for byte, built twice and searched with 1 and 2
-#      threads.
+#      threads; the same reranked runs (cross-encoder, LLM pointwise and listwise, random-weight test
+#      models) and dense runs with 1 and 2 threads.
 # Prints one line per scenario with its outcomes; exits non-zero on the first violation.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -265,5 +266,31 @@ cmp -s "$W/t1.run" "$W/ref-b1000.run" || fail "two searches wrote different runs
 "$R" search --index "$W/ref-b" --queries "$Q" --output "$W/rm3-1.run" --rm3 --threads 1 --quiet
 "$R" search --index "$W/ref-b" --queries "$Q" --output "$W/rm3-2.run" --rm3 --threads 2 --quiet
 cmp -s "$W/rm3-1.run" "$W/rm3-2.run" || fail "RM3 with 1 and 2 threads wrote different runs"
-echo "faults: determinism: index built twice byte-identical; BM25 and RM3 runs identical with 1 and 2 threads"
+# Reranking (a random-weight cross-encoder and decoder: determinism, not relevance) and dense search,
+# with 1 and 2 threads and twice.
+"$R" make-test-model --arch bert -o "$W/bert.gguf" >/dev/null 2>&1
+"$R" make-test-model --arch qwen3 -o "$W/qwen3.gguf" >/dev/null 2>&1
+"$R" index --corpus "$ROOT/data/corpus.jsonl" --index "$W/demo" --quiet
+rerank_run() {  # rerank_run OUT MODEL THREADS [options...]
+  "$R" rerank --model "$2" --threads "$3" --first-stage bm25 --index "$W/demo" --queries "$ROOT/data/queries.jsonl" \
+    --corpus "$ROOT/data/corpus.jsonl" --depth 20 --output "$1" "${@:4}" 2>/dev/null
+}
+for model in bert qwen3; do
+  rerank_run "$W/$model-1.run" "$W/$model.gguf" 1
+  rerank_run "$W/$model-2.run" "$W/$model.gguf" 2
+  rerank_run "$W/$model-2b.run" "$W/$model.gguf" 2
+  cmp -s "$W/$model-1.run" "$W/$model-2.run" || fail "rerank with the $model model wrote different runs with 1 and 2 threads"
+  cmp -s "$W/$model-2.run" "$W/$model-2b.run" || fail "rerank with the $model model wrote different runs twice"
+done
+rerank_run "$W/listwise-1.run" "$W/qwen3.gguf" 1 --strategy listwise
+rerank_run "$W/listwise-2.run" "$W/qwen3.gguf" 2 --strategy listwise
+cmp -s "$W/listwise-1.run" "$W/listwise-2.run" || fail "listwise reranking wrote different runs with 1 and 2 threads"
+determinism="index built twice byte-identical; BM25, RM3, cross-encoder, LLM pointwise and listwise runs identical with 1 and 2 threads"
+if [ -f "$MODEL" ]; then
+  dense_search --threads 1 && cp "$W/d.run" "$W/d1.run"
+  dense_search --threads 2
+  cmp -s "$W/d.run" "$W/d1.run" || fail "dense search wrote different runs with 1 and 2 threads"
+  determinism="$determinism, and dense search too"
+fi
+echo "faults: determinism: $determinism"
 echo "faults: all passed"

@@ -202,6 +202,31 @@ TEST_F(TinyQwen3, ConstrainedGenerationWritesExactPermutationsOfAWholeWindow) {
   EXPECT_GT(together[2].cost.cached_tokens, 0u);  // the shared chat prefix
 }
 
+// When the best token is refused, the runtime checks only the tokens spelled with the constraint's
+// alphabet; it must choose exactly what a scan of the whole vocabulary chooses. The random-weight
+// model's best token is refused at almost every step, so every choice here goes through that path.
+TEST_F(TinyQwen3, ConstraintAlphabetChoosesAsTheWholeVocabularyDoes) {
+  struct WholeVocabulary : llm::PermutationConstraint {
+    using PermutationConstraint::PermutationConstraint;
+    std::string_view alphabet() const override { return {}; }
+  };
+  auto backend = llm::open_llama_backend(path_, 2, {});
+  std::string user = "Rank:";
+  for (int i = 1; i <= 20; ++i) user += " [" + std::to_string(i) + "] passage " + std::to_string(i * 13);
+  const std::string prompt = backend->chat("", user, "");
+  const auto with_alphabet =
+      backend->generate({{prompt, "", 200, [] { return std::make_unique<llm::PermutationConstraint>(20); }},
+                         {prompt, "", 200, [] { return std::make_unique<llm::PermutationConstraint>(7); }}});
+  const auto whole =
+      backend->generate({{prompt, "", 200, [] { return std::make_unique<WholeVocabulary>(20); }},
+                         {prompt, "", 200, [] { return std::make_unique<WholeVocabulary>(7); }}});
+  ASSERT_EQ(with_alphabet.size(), 2u);
+  EXPECT_EQ(with_alphabet[0].text, whole[0].text);
+  EXPECT_EQ(with_alphabet[1].text, whole[1].text);
+  EXPECT_EQ(std::count(whole[0].text.begin(), whole[0].text.end(), '['), 20);
+  EXPECT_EQ(std::count(whole[1].text.begin(), whole[1].text.end(), '['), 7);
+}
+
 TEST_F(TinyQwen3, EmbeddingStrategiesRankByLastTokenEmbeddings) {
   const auto input = batch();
   for (const std::string name : {"embedding", "e2rank"}) {
