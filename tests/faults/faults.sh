@@ -207,7 +207,10 @@ else
     fi
     seen[$vec/$graph]=$((seen[$vec/$graph] + 1))
   done
-  ls "$W/vidx" | grep -q 'tmp' && fail "a killed vector build left a temporary file: $(ls "$W/vidx")"
+  # Staging and temporary files live beside the directory (a kill leaves them there); inside it
+  # there must be nothing but the index, the vectors and the graph.
+  [ "$(ls "$W/vidx" | tr '\n' ' ')" = "dense.vec index.rrx v.hnsw v.vec " ] ||
+    fail "a killed vector build left a file in the index directory: $(ls "$W/vidx")"
   mixed_message=""
   [ ! -s "$W/mixed-err" ] || mixed_message="; a mixed pair is refused by HNSW search: $(head -c 160 "$W/mixed-err")"
   echo "faults: kill -9 of rerank index --from-vectors --hnsw ($store_seconds s) x $KILLS: vectors/graph" \

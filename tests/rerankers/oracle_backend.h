@@ -17,7 +17,8 @@ namespace rerank::test {
 class OracleBackend : public LlmBackend {
  public:
   // grade of each passage text; texts not listed (e.g. empty documents) are treated as grade -1.
-  explicit OracleBackend(std::map<std::string, int> grades) : grades_(std::move(grades)) {}
+  explicit OracleBackend(std::map<std::string, int> grades)
+      : grades_(std::move(grades)), marked_texts_only_(marked_texts_only(grades_)) {}
 
   // When set, generate() answers this text instead of the ideal permutation.
   std::string forced_generation;
@@ -90,7 +91,7 @@ class OracleBackend : public LlmBackend {
 
   // Grades of the known passages in the prompt, in order of appearance.
   std::vector<int> passages_in(const std::string& prompt) const {
-    if (marked_texts_only()) return marked_passages_in(prompt);
+    if (marked_texts_only_) return marked_passages_in(prompt);
     std::vector<std::pair<std::size_t, int>> at;
     for (const auto& [text, grade] : grades_) {
       if (text.empty()) continue;
@@ -106,8 +107,8 @@ class OracleBackend : public LlmBackend {
  private:
   // The fixtures' passages are "<passage ...>": found by their markers, not by searching the prompt for
   // every text (which made 10,000-candidate tests take minutes in the double, not in the strategies).
-  bool marked_texts_only() const {
-    return std::all_of(grades_.begin(), grades_.end(), [](const auto& g) {
+  static bool marked_texts_only(const std::map<std::string, int>& grades) {
+    return std::all_of(grades.begin(), grades.end(), [](const auto& g) {
       return g.first.empty() ||
              (g.first.rfind("<passage ", 0) == 0 && g.first.find('>') == g.first.size() - 1);
     });
@@ -135,6 +136,7 @@ class OracleBackend : public LlmBackend {
   }
 
   std::map<std::string, int> grades_;
+  bool marked_texts_only_;  // checked once: every passage text is "<passage ...>"
 };
 
 }  // namespace rerank::test
